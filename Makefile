@@ -1,0 +1,21 @@
+# cpn_mm: every target sets up the environment first (tools/setup_env.sh, seconds when done).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export VENV
+
+.PHONY: setup demo test bench
+
+setup:
+	@bash tools/setup_env.sh
+
+# The main job: train + evaluate the embedded COCO sample on CPU, draw the predictions.
+demo: setup
+	$(PY) tools/run_sample.py
+
+# The test suite (what CI runs).
+test: setup
+	$(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Side-by-side speed figures against MMPose's own modules.
+bench: setup
+	$(PY) benchmarks/run.py $(BENCH_ARGS)

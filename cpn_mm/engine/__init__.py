@@ -1,0 +1,2 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+from .hooks import *  # noqa: F401,F403

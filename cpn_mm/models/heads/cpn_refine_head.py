@@ -1,0 +1,253 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
+from mmengine.structures import PixelData
+from mmpose.evaluation.functional import pose_pck_accuracy
+from mmpose.models.backbones.resnet import Bottleneck
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.models.utils.tta import flip_heatmaps
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.utils.tensor_utils import to_numpy
+from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig, OptSampleList,
+                                 Predictions)
+from torch import Tensor, nn
+
+from ..necks.cpn_global_net import resize_to
+
+# (pyramid features P2..Pn, GlobalNet heatmaps), as returned by CPNGlobalNet
+CPNFeatures = Tuple[Sequence[Tensor], Sequence[Tensor]]
+
+
+@MODELS.register_module()
+class CPNRefineHead(BaseHead):
+    """RefineNet of the Cascaded Pyramid Network (`CPN`_, tf-cpn's ``create_refine_net``), with
+    CPN's two losses.
+
+    Pyramid level ``P_i`` (i = 0 for the finest) goes through ``i`` bottlenecks (``in_channels``
+    out, ``mid_channels`` mid, identity shortcut) and is bilinearly resized to the output size
+    (the finest level's size); the levels are concatenated, go through one bottleneck with a
+    projection shortcut and a 3x3 conv+BN that predicts the K refined heatmaps. The
+    bottlenecks are MMPose's ResNet ``Bottleneck`` (``expansion = in_channels / mid_channels``).
+
+    Losses (tf-cpn): ``loss_global`` on each GlobalNet level's heatmaps against the targets of
+    visible keypoints (averaged over levels; its default ``loss_weight=0.5`` is tf-cpn's /2)
+    and ``loss_refine`` (OHKM over labelled keypoints) on the refined heatmaps.
+
+    Note:
+
+        - batch size: B
+        - pyramid levels: L
+        - keypoint number: K
+        - heatmap size: [W, H]
+
+    Args:
+        in_channels (int): Channels of the pyramid features. Defaults to 256
+        num_levels (int): L, the number of pyramid levels from the neck. Defaults to 4
+        num_keypoints (int): K. Defaults to 17
+        mid_channels (int): Middle channels of the bottlenecks. Defaults to 128
+        norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN')``
+        loss_global (dict): GlobalNet loss, called per level with (B, K) visible masks.
+            Defaults to ``MaskedTargetMSELoss(loss_weight=0.5)``
+        loss_refine (dict): RefineNet loss, called with (B, K) labelled masks. Defaults to
+            ``OHKMMaskedMSELoss(topk=8)``
+        decoder (dict, optional): The codec (:class:`MultiSigmaHeatmap`) used to decode
+        init_cfg (dict | list, optional): Initialisation; defaults to Xavier for convs and
+            constant 1 for BN.
+
+    .. _`CPN`: https://arxiv.org/abs/1711.07319
+    """
+    _version = 2
+
+    def __init__(self,
+                 in_channels: int = 256,
+                 num_levels: int = 4,
+                 num_keypoints: int = 17,
+                 mid_channels: int = 128,
+                 norm_cfg: ConfigType = dict(type='BN'),
+                 loss_global: ConfigType = dict(type='MaskedTargetMSELoss', loss_weight=0.5),
+                 loss_refine: ConfigType = dict(type='OHKMMaskedMSELoss', topk=8),
+                 decoder: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='Xavier', layer='Conv2d', distribution='uniform'),
+                dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)
+            ]
+        super().__init__(init_cfg)
+        if not isinstance(num_levels, int) or num_levels < 1:
+            raise ValueError(f'`num_levels` must be a positive integer, got {num_levels!r}')
+        if not isinstance(num_keypoints, int) or num_keypoints <= 0:
+            raise ValueError(f'`num_keypoints` must be a positive integer, got {num_keypoints!r}')
+        if in_channels % mid_channels != 0:
+            raise ValueError(f'`in_channels` ({in_channels}) must be a multiple of '
+                             f'`mid_channels` ({mid_channels})')
+        self.in_channels = in_channels
+        self.num_levels = num_levels
+        self.num_keypoints = num_keypoints
+        self.out_channels = num_keypoints
+
+        self.loss_global = MODELS.build(loss_global)
+        self.loss_refine = MODELS.build(loss_refine)
+        topk = getattr(self.loss_refine, 'topk', None)
+        if topk is not None and topk > num_keypoints:
+            raise ValueError(f'`loss_refine.topk` ({topk}) must not exceed `num_keypoints` '
+                             f'({num_keypoints})')
+        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
+        n_codec = getattr(self.decoder, 'num_levels', None)
+        if n_codec is not None and n_codec != num_levels:
+            raise ValueError(
+                f'the codec has {n_codec} GlobalNet kernel sizes (`kernel_sizes`) but the head '
+                f'has `num_levels`={num_levels} pyramid levels: give one kernel per neck level')
+
+        expansion = in_channels // mid_channels
+        self.level_blocks = nn.ModuleList(
+            nn.Sequential(*[
+                Bottleneck(in_channels, in_channels, expansion=expansion, norm_cfg=norm_cfg)
+                for _ in range(i)
+            ]) for i in range(num_levels))
+        cat_channels = in_channels * num_levels
+        downsample = nn.Sequential(
+            build_conv_layer(None, cat_channels, in_channels, 1, bias=False),
+            build_norm_layer(norm_cfg, in_channels)[1])
+        self.final_block = Bottleneck(
+            cat_channels,
+            in_channels,
+            expansion=expansion,
+            downsample=downsample,
+            norm_cfg=norm_cfg)
+        self.final_layer = ConvModule(
+            in_channels, num_keypoints, 3, padding=1, norm_cfg=norm_cfg, act_cfg=None)
+
+    def _split(self, feats: CPNFeatures) -> Tuple[Sequence[Tensor], Sequence[Tensor]]:
+        if (not isinstance(feats, (tuple, list)) or len(feats) != 2
+                or len(feats[0]) != self.num_levels):
+            raise ValueError(
+                f'{self.__class__.__name__} expects the neck\'s output (pyramid features, '
+                f'heatmaps) with `num_levels`={self.num_levels} levels; use CPNGlobalNet as '
+                'the neck with as many `in_channels` as the head\'s `num_levels`')
+        pyramid, global_heatmaps = feats
+        K = global_heatmaps[0].shape[1]
+        if K != self.num_keypoints:
+            raise ValueError(f'the neck predicts {K} keypoints but the head has '
+                             f'`num_keypoints`={self.num_keypoints}')
+        return pyramid, global_heatmaps
+
+    def forward(self, feats: CPNFeatures) -> Tensor:
+        """Refined heatmaps (what ``mode='tensor'`` and export return).
+
+        Args:
+            feats (tuple): ``(feats, heatmaps)`` from :class:`CPNGlobalNet`: L pyramid features
+                (B, in_channels, h_i, w_i), finest first, and L heatmaps (B, K, H, W)
+
+        Returns:
+            Tensor: Refined heatmaps in shape (B, K, H, W), (H, W) the finest level's size.
+        """
+        pyramid, _ = self._split(feats)
+        out_size = pyramid[0].shape[-2:]
+        outs = [resize_to(block(p), out_size) for block, p in zip(self.level_blocks, pyramid)]
+        return self.final_layer(self.final_block(torch.cat(outs, dim=1)))
+
+    def _check_flip_indices(self, batch_data_samples: OptSampleList) -> Optional[List[int]]:
+        if not batch_data_samples:
+            return None
+        flip_indices = batch_data_samples[0].metainfo.get('flip_indices', None)
+        if flip_indices is not None and len(flip_indices) != self.num_keypoints:
+            raise ValueError(
+                f'the dataset has {len(flip_indices)} keypoints (metainfo `flip_indices`) but '
+                f'the head has `num_keypoints`={self.num_keypoints}')
+        return flip_indices
+
+    def predict(self,
+                feats: CPNFeatures,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}) -> Predictions:
+        """Predict keypoints; with ``test_cfg.flip_test`` the refined heatmaps of the flipped
+        image are flipped back (channels swapped with the dataset's ``flip_indices``, no shift
+        unless ``shift_heatmap=True``) and averaged, as in tf-cpn.
+
+        Args:
+            feats: The neck's output, or ``[feats, feats_flipped]`` for flip test
+            batch_data_samples (list[PoseDataSample]): The data samples
+            test_cfg (dict): ``flip_test``, ``shift_heatmap``, ``output_heatmaps``
+
+        Returns:
+            list[InstanceData] (and list[PixelData] of (K, H, W) heatmaps with
+            ``output_heatmaps``): ``keypoints`` (1, K, 2) in the input image space and
+            ``keypoint_scores`` (1, K).
+        """
+        flip_indices = self._check_flip_indices(batch_data_samples)
+        if test_cfg.get('flip_test', False):
+            if not (isinstance(feats, list) and len(feats) == 2):
+                raise ValueError('flip test expects [feats, feats_flipped]')
+            if flip_indices is None:
+                raise ValueError('flip test needs `flip_indices` in the data samples\' metainfo')
+            _feats, _feats_flip = feats
+            heatmaps = self.forward(_feats)
+            heatmaps_flip = flip_heatmaps(
+                self.forward(_feats_flip),
+                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
+                flip_indices=flip_indices,
+                shift_heatmap=test_cfg.get('shift_heatmap', False))
+            batch_heatmaps = (heatmaps + heatmaps_flip) * 0.5
+        else:
+            batch_heatmaps = self.forward(feats)
+
+        preds = self.decode(batch_heatmaps)
+        if test_cfg.get('output_heatmaps', False):
+            pred_fields = [PixelData(heatmaps=hm) for hm in batch_heatmaps.detach()]
+            return preds, pred_fields
+        return preds
+
+    def loss(self,
+             feats: CPNFeatures,
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> dict:
+        """CPN's losses from the neck's output and the :class:`MultiSigmaHeatmap` targets.
+
+        The targets are ``gt_fields`` (MultilevelPixelData) with L + 1 levels of (K, H, W)
+        heatmaps (GlobalNet levels, then RefineNet) and ``gt_instance_labels.keypoint_weights``
+        in shape (L + 1, 1, K).
+
+        Returns:
+            dict: ``loss_global``, ``loss_refine`` and ``acc_pose`` (PCK of the refined heatmaps).
+        """
+        self._check_flip_indices(batch_data_samples)
+        pyramid, global_heatmaps = self._split(feats)
+        refined = self.forward(feats)
+
+        n_targets = len(batch_data_samples[0].gt_fields.heatmaps) if hasattr(
+            batch_data_samples[0].gt_fields, 'nlevel') else 1
+        if n_targets != self.num_levels + 1:
+            raise ValueError(
+                f'expected {self.num_levels + 1} target levels ({self.num_levels} GlobalNet '
+                f'levels + RefineNet) but the codec made {n_targets}: the codec\'s '
+                '`kernel_sizes` must have one entry per neck level (use MultiSigmaHeatmap)')
+        # (L + 1, B, K)
+        weights = torch.cat([d.gt_instance_labels.keypoint_weights for d in batch_data_samples],
+                            dim=1)
+        targets = [
+            torch.stack([d.gt_fields[level].heatmaps for d in batch_data_samples])
+            for level in range(self.num_levels + 1)
+        ]
+        if targets[-1].shape != refined.shape:
+            raise ValueError(
+                f'target heatmaps {tuple(targets[-1].shape)} do not match the predicted '
+                f'{tuple(refined.shape)} (B, K, H, W): the codec\'s `heatmap_size` must be the '
+                'neck\'s output size (input_size / 4) and its keypoint count the head\'s '
+                '`num_keypoints`')
+
+        loss_global = sum(
+            self.loss_global(hm, tgt, w)
+            for hm, tgt, w in zip(global_heatmaps, targets, weights)) / self.num_levels
+        loss_refine = self.loss_refine(refined, targets[-1], weights[-1])
+
+        _, avg_acc, _ = pose_pck_accuracy(
+            output=to_numpy(refined),
+            target=to_numpy(targets[-1]),
+            mask=to_numpy(weights[-1]) > 0)
+        return dict(
+            loss_global=loss_global,
+            loss_refine=loss_refine,
+            acc_pose=torch.tensor(avg_acc, device=refined.device))

@@ -1,0 +1,136 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+from typing import Optional, Sequence, Tuple
+
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptMultiConfig
+from torch import Tensor, nn
+
+
+def resize_to(x: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Bilinear resize to ``size`` = (H, W); a no-op when the size already matches."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+
+@MODELS.register_module()
+class CPNGlobalNet(BaseModule):
+    """GlobalNet of the Cascaded Pyramid Network (`CPN`_, tf-cpn's ``create_global_net``).
+
+    Top-down from the coarsest level: a lateral 1x1 conv+BN+ReLU brings every backbone level to
+    ``out_channels``; below the coarsest level the running map is bilinearly resized to the
+    lateral's size, passed through a 1x1 conv *with bias, without BN or ReLU*, and added to the
+    lateral. Every pyramid level also predicts heatmaps (1x1 conv+BN+ReLU, 3x3 conv+BN without
+    activation), bilinearly resized to the output size.
+
+    Note:
+
+        - batch size: B
+        - backbone levels: L (C2..C5 for ResNet: L = 4), finest first
+        - keypoint number: K
+        - heatmap size: [W, H] (input size / 4 for ResNet: the size of C2)
+
+    Args:
+        in_channels (Sequence[int]): Channels of the backbone levels, finest first. At least 2.
+            Defaults to ResNet-50/101's ``(256, 512, 1024, 2048)``
+        out_channels (int): Channels of the pyramid features. Defaults to 256
+        num_keypoints (int): K. Defaults to 17
+        heatmap_size (tuple, optional): Output heatmap size [W, H]. It must equal the finest
+            level's size (the reference predicts at input / 4). ``None`` takes that size.
+        norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN')``
+        init_cfg (dict | list, optional): Initialisation; defaults to Xavier (tf-cpn's
+            initializer) for convs and constant 1 for BN.
+
+    Returns (``forward``):
+        tuple: ``(feats, heatmaps)`` where ``feats`` are the L pyramid features
+        P2..Pn (B, out_channels, h_i, w_i), finest first, and ``heatmaps`` the L GlobalNet
+        heatmaps (B, K, H, W) in the same order.
+
+    .. _`CPN`: https://arxiv.org/abs/1711.07319
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int] = (256, 512, 1024, 2048),
+                 out_channels: int = 256,
+                 num_keypoints: int = 17,
+                 heatmap_size: Optional[Tuple[int, int]] = None,
+                 norm_cfg: ConfigType = dict(type='BN'),
+                 init_cfg: OptMultiConfig = None) -> None:
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='Xavier', layer='Conv2d', distribution='uniform'),
+                dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)
+            ]
+        super().__init__(init_cfg)
+        if (not isinstance(in_channels, (tuple, list)) or len(in_channels) < 2
+                or not all(isinstance(c, int) and c > 0 for c in in_channels)):
+            raise ValueError('`in_channels` must list at least 2 positive channel counts, '
+                             f'finest level first, got {in_channels!r}')
+        if not isinstance(num_keypoints, int) or num_keypoints <= 0:
+            raise ValueError(f'`num_keypoints` must be a positive integer, got {num_keypoints!r}')
+        if heatmap_size is not None:
+            if (len(heatmap_size) != 2 or not all(isinstance(s, int) and s > 0
+                                                  for s in heatmap_size)):
+                raise ValueError('`heatmap_size` must be two positive integers [W, H] or None, '
+                                 f'got {heatmap_size!r}')
+            heatmap_size = tuple(heatmap_size)
+        self.in_channels = tuple(in_channels)
+        self.out_channels = out_channels
+        self.num_keypoints = num_keypoints
+        self.num_levels = len(in_channels)
+        self.heatmap_size = heatmap_size
+
+        self.lateral_convs = nn.ModuleList(
+            ConvModule(c, out_channels, 1, norm_cfg=norm_cfg, inplace=False)
+            for c in in_channels)
+        # one merge conv per level below the coarsest one; bias, no BN, no ReLU
+        self.merge_convs = nn.ModuleList(
+            nn.Conv2d(out_channels, out_channels, 1, bias=True)
+            for _ in range(self.num_levels - 1))
+        self.predict_layers = nn.ModuleList(
+            nn.Sequential(
+                ConvModule(out_channels, out_channels, 1, norm_cfg=norm_cfg, inplace=False),
+                ConvModule(
+                    out_channels,
+                    num_keypoints,
+                    3,
+                    padding=1,
+                    norm_cfg=norm_cfg,
+                    act_cfg=None,
+                    inplace=False)) for _ in range(self.num_levels))
+
+    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tuple[Tensor, ...], Tuple[Tensor, ...]]:
+        """Forward the GlobalNet.
+
+        Args:
+            inputs (Sequence[Tensor]): Backbone levels C2..Cn, finest first, in shape
+                (B, in_channels[i], h_i, w_i)
+
+        Returns:
+            tuple: ``(feats, heatmaps)``, see the class docstring.
+        """
+        if len(inputs) != self.num_levels:
+            raise ValueError(f'{self.__class__.__name__} expects {self.num_levels} backbone '
+                             f'levels (len(in_channels)), got {len(inputs)}; check the '
+                             'backbone\'s `out_indices`')
+        out_size = tuple(inputs[0].shape[-2:])  # (H, W)
+        if self.heatmap_size is not None and self.heatmap_size[::-1] != out_size:
+            raise ValueError(
+                f'`heatmap_size` {list(self.heatmap_size)} of {self.__class__.__name__} does not '
+                f'match the finest backbone level [W, H] = {list(out_size[::-1])}: set it to '
+                'input_size / 4 (the codec\'s `heatmap_size`)')
+        feats = [None] * self.num_levels
+        heatmaps = [None] * self.num_levels
+        last = None
+        for i in range(self.num_levels - 1, -1, -1):
+            lateral = self.lateral_convs[i](inputs[i])
+            if last is None:
+                last = lateral
+            else:
+                last = self.merge_convs[i](resize_to(last, lateral.shape[-2:])) + lateral
+            feats[i] = last
+            heatmaps[i] = resize_to(self.predict_layers[i](last), out_size)
+        return tuple(feats), tuple(heatmaps)

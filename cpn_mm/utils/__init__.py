@@ -1,0 +1,8 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+from .launch import adapt_to_device, load_mmpose_tool
+from .safe_load import allow_mmengine_checkpoints, mmengine_checkpoint_globals
+
+__all__ = [
+    'adapt_to_device', 'load_mmpose_tool', 'allow_mmengine_checkpoints',
+    'mmengine_checkpoint_globals'
+]

@@ -1,0 +1,85 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""Installs cpn_mm. Like MMPose's setup.py, it links (editable/develop) or copies (wheel/sdist)
+``configs/``, ``tools/`` and ``model-index.yml`` into ``cpn_mm/.mim`` so that ``mim`` finds them."""
+import os
+import os.path as osp
+import shutil
+import sys
+
+from setuptools import find_packages, setup
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def readme() -> str:
+    with open(osp.join(HERE, 'README.md'), encoding='utf-8') as f:
+        return f.read()
+
+
+def get_version() -> str:
+    scope: dict = {}
+    with open(osp.join(HERE, 'cpn_mm', 'version.py'), encoding='utf-8') as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+def parse_requirements(fname: str) -> list:
+    """Reads a requirements file, skipping comments (the pins are in requirements/runtime.txt)."""
+    reqs = []
+    with open(osp.join(HERE, fname), encoding='utf-8') as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if line:
+                reqs.append(line)
+    return reqs
+
+
+def add_mim_extension() -> None:
+    """Adds configs/tools/model-index.yml to ``cpn_mm/.mim``: symlinks for editable installs, copies
+    for wheels and sdists (the same scheme as MMPose's setup.py)."""
+    if 'develop' in sys.argv or any(a.startswith('editable') for a in sys.argv):
+        mode = 'symlink'
+    elif 'sdist' in sys.argv or 'bdist_wheel' in sys.argv or 'install' in sys.argv:
+        mode = 'copy'
+    else:
+        return
+    filenames = ['tools', 'configs', 'data', 'model-index.yml']
+    mim_path = osp.join(HERE, 'cpn_mm', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for filename in filenames:
+        src = osp.join(HERE, filename)
+        if not osp.exists(src):
+            continue
+        tar = osp.join(mim_path, filename)
+        if osp.isfile(tar) or osp.islink(tar):
+            os.remove(tar)
+        elif osp.isdir(tar):
+            shutil.rmtree(tar)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim_path), tar)
+        else:
+            if osp.isfile(src):
+                shutil.copyfile(src, tar)
+            else:
+                shutil.copytree(src, tar)
+
+
+if __name__ == '__main__':
+    add_mim_extension()
+    setup(
+        name='cpn_mm',
+        version=get_version(),
+        description='Cascaded Pyramid Network (CPN) for MMPose',
+        long_description=readme(),
+        long_description_content_type='text/markdown',
+        license='Apache License 2.0',
+        packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
+        include_package_data=True,
+        package_data={'cpn_mm': ['.mim/configs/**/*', '.mim/tools/**/*', '.mim/data/**/*', '.mim/model-index.yml']},
+        python_requires='>=3.8',
+        # mmcv (compiled ops), mmpose (--no-deps) and xtcocotools (from source) are installed by
+        # tools/setup_env.sh; listing them here would make pip fetch an unbuildable chumpy or a
+        # NumPy-1 xtcocotools wheel.
+        install_requires=['mmengine>=0.10.0,<1.0.0', 'numpy', 'opencv-python'],
+        extras_require={'tests': parse_requirements('requirements/tests.txt')},
+        zip_safe=False)

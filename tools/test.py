@@ -1,0 +1,36 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""Test (evaluate) a CPN checkpoint: MMPose's ``tools/test.py`` with cpn_mm registered.
+
+Same options as MMPose's (``--work-dir``, ``--out``, ``--dump``, ``--show-dir``,
+``--cfg-options``, ``--launcher``); runs without CUDA use gloo for ``--launcher pytorch``.
+
+    python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT [--dump results.pkl]
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import cpn_mm  # noqa: E402,F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
+from cpn_mm.utils import adapt_to_device, load_mmpose_tool  # noqa: E402
+
+
+def main() -> None:
+    """Run MMPose's ``tools/test.py`` main, its config merge extended by
+    :func:`cpn_mm.utils.adapt_to_device`."""
+    tool = load_mmpose_tool('test')
+    mmpose_merge_args = tool.merge_args
+
+    def merge_args(cfg, args):
+        if not osp.isfile(args.checkpoint):
+            raise SystemExit(f'error: checkpoint not found: {args.checkpoint}')
+        cfg = mmpose_merge_args(cfg, args)
+        adapt_to_device(cfg)
+        return cfg
+
+    tool.merge_args = merge_args
+    tool.main()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,36 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""Train a CPN model: MMPose's ``tools/train.py`` with cpn_mm registered.
+
+Same options as MMPose's (``--work-dir``, ``--resume [path]``, ``--amp``, ``--no-validate``,
+``--auto-scale-lr``, ``--show-dir``, ``--cfg-options``, ``--launcher``); in addition, runs without
+CUDA use the gloo backend for ``--launcher pytorch``, and resuming works under torch >= 2.6
+(see ``cpn_mm/utils/safe_load.py``).
+
+    python tools/train.py configs/cpn_r50_coco_256x192.py [--work-dir DIR] [--resume]
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import cpn_mm  # noqa: E402,F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
+from cpn_mm.utils import adapt_to_device, load_mmpose_tool  # noqa: E402
+
+
+def main() -> None:
+    """Run MMPose's ``tools/train.py`` main, its config merge extended by
+    :func:`cpn_mm.utils.adapt_to_device`."""
+    tool = load_mmpose_tool('train')
+    mmpose_merge_args = tool.merge_args
+
+    def merge_args(cfg, args):
+        cfg = mmpose_merge_args(cfg, args)
+        adapt_to_device(cfg)
+        return cfg
+
+    tool.merge_args = merge_args
+    tool.main()
+
+
+if __name__ == '__main__':
+    main()
