@@ -68,9 +68,11 @@ def bench_ohkm(repeats: int) -> List[tuple]:
     tgt = torch.rand(64, 17, 64, 48, generator=g)
     w = (torch.rand(64, 17, generator=g) > 0.2).float()
 
+    x = out.requires_grad_(True)
+
     def run(loss):
         def fn():
-            x = out.clone().requires_grad_(True)
+            x.grad = None
             loss(x, tgt, w).backward()
         return fn
 

@@ -148,15 +148,27 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
                     raise ValueError(f'kernel size {k} (level {i}) is too large for '
                                      f'`heatmap_size` {self.heatmap_size}: its radius must be '
                                      'smaller than the heatmap width and height')
-        self._profiles_x = self._make_profiles(W)
-        self._profiles_y = self._make_profiles(H)
+        # per-cell windows around each keypoint: values (L + 1, cells, window) and flat
+        # offsets (cells, window); the window spans the largest kernel (an analytic Gaussian:
+        # the whole axis)
+        kmax = max(self.kernel_sizes + (self.refine_kernel_size, ))
+        self._win_x, self._off_x = self._make_windows(W, W if sigmas else min(kmax, W))
+        self._win_y, self._off_y = self._make_windows(H, H if sigmas else min(kmax, H))
+        self._off_y = self._off_y * W
         # input pixels per heatmap cell, [x, y]
         self.scale_factor = (np.array(self.input_size, dtype=np.float32) /
                              np.array(self.heatmap_size, dtype=np.float32))
 
+    def _make_windows(self, length: int, window: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Window values (L + 1, length, window) and positions (length, window) per cell."""
+        profiles = self._make_profiles(length)
+        centers = np.arange(length)
+        pos = np.clip(centers - window // 2, 0, length - window)[:, None] + np.arange(window)
+        return np.take_along_axis(profiles, pos[None], axis=2), pos
+
     def _make_profiles(self, length: int) -> np.ndarray:
-        """Per-cell 1-D profiles of every level, peak 1 (float32), in shape
-        (length, L + 1, length): ``[c, level]`` is the profile of a keypoint in cell ``c``."""
+        """Per-cell 1-D profiles of every level, peak sqrt(255) (float32), in shape
+        (L + 1, length, length): ``[level, c]`` is the profile of a keypoint in cell ``c``."""
         centers = np.arange(length)
         levels = []
         for level, k in enumerate(self.kernel_sizes + (self.refine_kernel_size, )):
@@ -166,7 +178,7 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
                 s = self.sigmas[level]
                 p = np.exp(-(centers[None] - centers[:, None])**2 / (2 * s * s))
             levels.append(p / p.max(axis=1, keepdims=True))
-        return np.stack(levels, axis=1).astype(np.float32) * np.float32(
+        return np.stack(levels, axis=0).astype(np.float32) * np.float32(
             np.sqrt(255.))  # the product of the x and y profiles peaks at 255
 
     # ------------------------------------------------------------------ encode
@@ -215,18 +227,39 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
         # (L + 1, N, K) masks: GlobalNet levels take visible keypoints, RefineNet labelled ones
         masks = np.concatenate(
             [np.repeat(visible[None], self.num_levels, axis=0), labelled[None]], axis=0)
-        # separable maps from the precomputed per-cell profiles (peak 1 each): (n, L + 1, W/H)
-        sel = labelled.reshape(-1)
-        px = self._profiles_x[cells[..., 0].reshape(-1)[sel]]
-        py = self._profiles_y[cells[..., 1].reshape(-1)[sel]]
-        maps = np.zeros((N * K, self.num_levels + 1, H, W), dtype=np.float32)
-        maps[sel] = py[..., :, None] * px[..., None, :]
-        maps *= masks.transpose(1, 2, 0).reshape(N * K, -1)[:, :, None, None]
-        maps = maps.reshape(N, K, self.num_levels + 1, H, W)
-        maps = maps[0] if N == 1 else maps.max(axis=0)
-        heatmaps = list(maps.transpose(1, 0, 2, 3))
+        maps = self._paint(cells[0], masks[:, 0])
+        for n in range(1, N):  # instances (1 in top-down training); keypoints are vectorised
+            np.maximum(maps, self._paint(cells[n], masks[:, n]), out=maps)
+        heatmaps = list(maps)
         keypoint_weights = list(masks.astype(np.float32))
         return dict(heatmaps=heatmaps, keypoint_weights=keypoint_weights)
+
+    def _paint(self, cells: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """One instance's maps of every level, in shape (L + 1, K, H, W).
+
+        A map is nonzero only within its kernel radius, so only a window of the largest
+        kernel's size around each keypoint is written (shifted to stay inside the map; the
+        profiles include cv2's reflected mass), for all keypoints and levels in one vectorised
+        assignment into a zero array.
+
+        Args:
+            cells (np.ndarray): Keypoint cells [x, y] in shape (K, 2), valid where masked
+            masks (np.ndarray): Bool masks in shape (L + 1, K)
+        """
+        W, H = self.heatmap_size
+        maps = np.zeros((self.num_levels + 1, cells.shape[0], H, W), dtype=np.float32)
+        sel = np.flatnonzero(masks.any(axis=0))  # keypoints with a map on any level
+        if sel.size:
+            cx, cy = cells[sel, 0], cells[sel, 1]
+            vx = self._win_x[:, cx] * masks[:, sel, None]  # (L + 1, n, wx)
+            vy = self._win_y[:, cy]  # (L + 1, n, wy)
+            # flat index of (level, keypoint, row, column)
+            base = (np.arange(self.num_levels + 1)[:, None] * cells.shape[0] + sel) * (H * W)
+            idx = base[:, :, None, None] + (self._off_y[cy][:, :, None] +
+                                            self._off_x[cx][:, None, :])
+            # 1-D indices: numpy's fast path for fancy assignment
+            maps.reshape(-1)[idx.ravel()] = (vy[..., :, None] * vx[..., None, :]).ravel()
+        return maps
 
     # ------------------------------------------------------------------ decode
     def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

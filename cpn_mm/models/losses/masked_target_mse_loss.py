@@ -4,6 +4,8 @@ from typing import Optional
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
+from .squared_error import per_map_squared_error
+
 
 @MODELS.register_module()
 class MaskedTargetMSELoss(nn.Module):
@@ -44,4 +46,4 @@ class MaskedTargetMSELoss(nn.Module):
                 raise ValueError(f'`target_weights` must have shape {tuple(output.shape[:2])}, '
                                  f'got {tuple(target_weights.shape)}')
             target = target * target_weights.to(target.dtype)[:, :, None, None]
-        return (output - target).pow(2).mean() * self.loss_weight
+        return per_map_squared_error(output, target).sum() / output.numel() * self.loss_weight

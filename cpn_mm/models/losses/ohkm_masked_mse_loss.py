@@ -5,6 +5,8 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
+from .squared_error import per_map_squared_error
+
 
 @MODELS.register_module()
 class OHKMMaskedMSELoss(nn.Module):
@@ -53,7 +55,8 @@ class OHKMMaskedMSELoss(nn.Module):
         if self.topk > K:
             raise ValueError(f'`topk` ({self.topk}) must not exceed the number of keypoints '
                              f'K={K}')
-        losses = (output - target).pow(2).mean(dim=(2, 3))  # (B, K)
+        H, W = output.shape[2:]
+        losses = per_map_squared_error(output, target) / (H * W)  # (B, K) spatial MSE
         if self.use_target_weight and target_weights is not None:
             if target_weights.shape != (B, K):
                 raise ValueError(f'`target_weights` must have shape {(B, K)}, '
