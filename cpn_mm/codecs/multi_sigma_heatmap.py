@@ -306,14 +306,14 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
         norm = np.where(amax > 0, amax, 1.).astype(np.float32)
         pad = self.blur_border
         Hp, Wp = H + 2 * pad, W + 2 * pad
-        # (Hp, Wp, M): cv2 blurs up to 512 channels in one call
+        # (Hp, Wp, M): cv2 blurs up to 128 channels (OpenCV 5; 512 in OpenCV 4) in one call
         padded = np.zeros((Hp, Wp, M), dtype=np.float32)
         padded[pad:pad + H, pad:pad + W] = (raw / norm[:, None, None]).transpose(1, 2, 0)
         blurred = np.empty_like(padded)
         ksize = (self.blur_kernel_size, self.blur_kernel_size)
-        for s in range(0, M, 512):
-            chunk = cv2.GaussianBlur(np.ascontiguousarray(padded[..., s:s + 512]), ksize, 0)
-            blurred[..., s:s + 512] = chunk.reshape(Hp, Wp, -1)
+        for s in range(0, M, 128):
+            chunk = cv2.GaussianBlur(np.ascontiguousarray(padded[..., s:s + 128]), ksize, 0)
+            blurred[..., s:s + 128] = chunk.reshape(Hp, Wp, -1)
         flat = blurred.reshape(Hp * Wp, M).T.copy()  # (M, Hp*Wp)
         rows = np.arange(M)
         first = flat.argmax(axis=1)

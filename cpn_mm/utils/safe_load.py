@@ -7,11 +7,29 @@ seeds). Loading them then fails with ``UnpicklingError``, so ``--resume`` and ``
 break. Instead of turning safe loading off, :func:`allow_mmengine_checkpoints` adds exactly
 these types to torch's allow-list (``torch.serialization.add_safe_globals``). Importing
 ``cpn_mm`` calls it.
+
+A ``HistoryBuffer`` pickles its statistics methods as ``getattr(HistoryBuffer, 'mean')``.
+``builtins.getattr`` itself is not allowed (it would reach any attribute of any loaded object);
+the name is mapped to :func:`history_buffer_getattr`, which only returns HistoryBuffer's
+registered statistics methods.
 """
+import pickle
 from typing import List
 
 import numpy as np
 import torch
+
+
+def history_buffer_getattr(obj: object, name: str) -> object:
+    """``getattr`` restricted to ``HistoryBuffer``'s registered statistics methods."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    # the built-in statistics are registered only when a first buffer is created
+    builtin = ('min', 'max', 'current', 'mean')
+    if obj is HistoryBuffer and (name in builtin or name in HistoryBuffer._statistics_methods):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({obj!r}, {name!r}) while loading a checkpoint: only '
+        'HistoryBuffer statistics methods are allowed')
 
 
 def mmengine_checkpoint_globals() -> List[object]:
@@ -21,7 +39,8 @@ def mmengine_checkpoint_globals() -> List[object]:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # NumPy 1
         from numpy.core.multiarray import _reconstruct, scalar
-    allowed = [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar]
+    allowed = [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar,
+               (history_buffer_getattr, 'builtins.getattr')]
     # dtype classes (NumPy >= 1.25: np.dtypes.Float32DType, ...) of every numeric/bool/str type
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:

@@ -118,15 +118,16 @@ def reference_decode(res):
 
 
 def test_batch_decode_matches_reference_loop():
+    # 9 x 17 maps: more than one cv2 call (128 channels each)
     rng = np.random.default_rng(5)
     codec = MultiSigmaHeatmap(input_size=IN, heatmap_size=HM)
     # realistic maps: blurred peaks plus noise, including border peaks
-    kpts = rng.uniform([-2, -2], [IN[0] + 2, IN[1] + 2], size=(3, 17, 2)).astype(np.float32)
+    kpts = rng.uniform([-2, -2], [IN[0] + 2, IN[1] + 2], size=(9, 17, 2)).astype(np.float32)
     batch = np.stack([
-        codec.encode(kpts[i:i + 1])['heatmaps'][-1] for i in range(3)
-    ]) + rng.uniform(0, 30, size=(3, 17, 64, 48)).astype(np.float32)
+        codec.encode(kpts[i:i + 1])['heatmaps'][-1] for i in range(9)
+    ]) + rng.uniform(0, 30, size=(9, 17, 64, 48)).astype(np.float32)
     got_k, got_s = codec.batch_decode(batch)
-    for i in range(3):
+    for i in range(9):
         ref = reference_decode(batch[i])
         np.testing.assert_allclose(got_k[i, 0], ref[:, :2], atol=1e-4)
         np.testing.assert_allclose(got_s[i, 0], ref[:, 2], atol=1e-5)
