@@ -13,7 +13,7 @@ def _register():
     from mmpose.utils import register_all_modules
     register_all_modules()
 
-SAMPLE_CONFIG = osp.join(REPO, 'configs', 'cpn_r18_coco-sample_128x96.py')
+SAMPLE_CONFIG = osp.join(REPO, 'configs', 'cpn_r18_coco-sample_192x144.py')
 
 
 def sample_cfg(work_dir: str, epochs: int, **overrides):
@@ -28,6 +28,7 @@ def sample_cfg(work_dir: str, epochs: int, **overrides):
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False
+    cfg.train_dataloader.dataset.times = 1  # one iteration per epoch
     cfg.merge_from_dict(overrides)
     return cfg
 

@@ -3,7 +3,7 @@
 
     python tools/run_sample.py [--config CONFIG] [--work-dir DIR] [--epochs N]
 
-Trains ``configs/cpn_r18_coco-sample_128x96.py`` with MMEngine's runner (progress bar and
+Trains ``configs/cpn_r18_coco-sample_192x144.py`` with MMEngine's runner (progress bar and
 logs), evaluates COCO keypoint AP on the sample with ground-truth boxes (validation) and with
 the shipped person detections (test), writes the checkpoint, draws the predicted skeletons on
 the sample images with MMPose's ``PoseLocalVisualizer``, and prints the AP and where the outputs
@@ -26,7 +26,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=osp.join(REPO, 'configs',
-                                                     'cpn_r18_coco-sample_128x96.py'))
+                                                     'cpn_r18_coco-sample_192x144.py'))
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'coco_sample'))
     parser.add_argument('--epochs', type=int, default=None, help='override max_epochs')
     return parser.parse_args()

@@ -1,5 +1,6 @@
-# CPN with a ResNet-18 backbone at 128x96 on the embedded real COCO sample (data/coco_sample: 4
-# val2017 images, 12 annotated persons), sized to train and evaluate on a CPU in a few minutes.
+# CPN with a ResNet-18 backbone and a 128-channel pyramid at 192x144 on the embedded real COCO
+# sample (data/coco_sample: 4 val2017 images, 12 annotated persons), sized to train and evaluate
+# on a CPU in a few minutes.
 # Same codec, neck, head, losses and decoding as the COCO configs; trained from scratch (no
 # download), so it overfits the sample: a smoke test and a demo, not a COCO model.
 _base_ = ['./cpn_r50_coco_256x192.py']
@@ -7,22 +8,23 @@ _base_ = ['./cpn_r50_coco_256x192.py']
 # the sample lives next to the configs (also inside the installed package's .mim folder)
 data_root = '{{fileDirname}}/../data/coco_sample/'
 
-train_cfg = dict(max_epochs=150, val_interval=50)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+# an epoch is 10 passes over the 12 persons (RepeatDataset below), one batch each
+train_cfg = dict(max_epochs=20, val_interval=10)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=20, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=150, milestones=[120], gamma=0.1, by_epoch=True)
+    dict(type='MultiStepLR', begin=0, end=20, milestones=[16], gamma=0.1, by_epoch=True)
 ]
 auto_scale_lr = dict(base_batch_size=12)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=50, save_best='coco/AP', rule='greater',
+    checkpoint=dict(type='CheckpointHook', interval=10, save_best='coco/AP', rule='greater',
                     max_keep_ckpts=1))
 log_processor = dict(window_size=10)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 
-input_size = (96, 128)
-heatmap_size = (24, 32)
+input_size = (144, 192)
+heatmap_size = (36, 48)
 codec = dict(
     type='MultiSigmaHeatmap',
     input_size=input_size,
@@ -32,8 +34,8 @@ codec = dict(
 
 model = dict(
     backbone=dict(depth=18, init_cfg=None),
-    neck=dict(in_channels=(64, 128, 256, 512), heatmap_size=heatmap_size),
-    head=dict(decoder=codec))
+    neck=dict(in_channels=(64, 128, 256, 512), out_channels=128, heatmap_size=heatmap_size),
+    head=dict(in_channels=128, mid_channels=64, decoder=codec))
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -55,10 +57,16 @@ train_dataloader = dict(
     num_workers=1,
     persistent_workers=True,
     dataset=dict(
-        data_root=data_root,
-        ann_file='test_coco.json',
-        data_prefix=dict(img=''),
-        pipeline=train_pipeline))
+        _delete_=True,
+        type='RepeatDataset',
+        times=10,
+        dataset=dict(
+            type='CPNCocoDataset',
+            data_root=data_root,
+            data_mode='topdown',
+            ann_file='test_coco.json',
+            data_prefix=dict(img=''),
+            pipeline=train_pipeline)))
 # validation: ground-truth boxes
 val_dataloader = dict(
     batch_size=16,
