@@ -32,7 +32,7 @@ fingerprint() {
 }
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] \
-   && "$VENV/bin/python" -c "import mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm" 2>/dev/null; then
+   && (cd / && "$VENV/bin/python" -c "import mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm" 2>/dev/null); then
   echo "[setup] environment at $VENV is up to date"
   exit 0
 fi
@@ -95,6 +95,10 @@ grep -vE '^(mmcv|mmpose|xtcocotools)==|^xtcocotools$' "$ROOT/requirements/runtim
 
 step "install cpn_mm (editable)"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || fail "see the pip error above"
+# mim looks packages up as <site-packages>/<name> (with configs/tools in <name>/.mim); a PEP 660
+# editable install has no such folder, so link it to the sources.
+SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+ln -sfn "$ROOT/cpn_mm" "$SITE/cpn_mm"
 
 step "check that the stack imports"
 "$PY" -c "import mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm; print('[setup] mmcv', mmcv.__version__, '| mmpose', mmpose.__version__, '| cpn_mm', cpn_mm.__version__)" \

@@ -21,9 +21,20 @@ def load_mmpose_tool(name: str) -> ModuleType:
 
 
 def adapt_to_device(cfg) -> None:
-    """Without CUDA, distributed runs use the gloo backend (nccl needs GPUs)."""
-    if cfg.get('launcher', 'none') != 'none' and not torch.cuda.is_available():
-        env_cfg = cfg.setdefault('env_cfg', {})
-        dist_cfg = env_cfg.setdefault('dist_cfg', {})
-        if dist_cfg.get('backend', 'nccl') == 'nccl':
-            dist_cfg['backend'] = 'gloo'
+    """Without CUDA, distributed runs (``--launcher pytorch``) use gloo on the CPU.
+
+    MMEngine 0.10.7 would call ``torch.cuda.set_device`` and give DDP ``device_ids``: instead
+    the gloo process group is initialised here (from torchrun's environment) and the model is
+    wrapped by :class:`cpn_mm.engine.CPUDistributedDataParallel`. With CUDA nothing changes.
+    """
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+    if cfg.get('model_wrapper_cfg', None) is None:
+        cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        dist.init_process_group(backend=dist_cfg['backend'])

@@ -13,9 +13,11 @@ from ..conftest import REPO, SAMPLE_CONFIG
 from .utils import PY, last_metrics, run
 
 # one iteration per epoch, no worker processes
-FAST = ['train_dataloader.dataset.times=1', 'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+TRAIN_FAST = ['train_dataloader.dataset.times=1', 'train_dataloader.num_workers=0',
+              'train_dataloader.persistent_workers=False']
+EVAL_FAST = ['val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+FAST = TRAIN_FAST + EVAL_FAST
 
 
 @pytest.fixture(scope='session')
@@ -44,13 +46,18 @@ def test_main_job_overfits_sample_to_ap_09(main_job):
 
 def test_dist_train_two_processes_same_parameters(tmp_path):
     work_dir = str(tmp_path)
+    # every rank saves its parameters after training (a hook imported with the config)
+    cfg_file = tmp_path / 'dist_config.py'
+    cfg_file.write_text(
+        f"_base_ = ['{SAMPLE_CONFIG}']\n"
+        "custom_imports = dict(imports=['cpn_mm', 'tests.test_runner.param_dump_hook'],\n"
+        "                      allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='DumpRankParamsHook')]\n")
     run([
-        'bash', 'tools/dist_train.sh', SAMPLE_CONFIG, '2', '--work-dir', work_dir,
-        '--cfg-options', 'train_cfg.max_epochs=2', 'train_dataloader.batch_size=6',
-        'default_hooks.checkpoint.interval=2', 'val_cfg=None', 'val_dataloader=None',
-        'val_evaluator=None', 'default_hooks.checkpoint.save_best=None',
-        "custom_imports.imports=['cpn_mm','tests.test_runner.param_dump_hook']",
-        "custom_hooks=[dict(type='DumpRankParamsHook')]", *FAST
+        'bash', 'tools/dist_train.sh', str(cfg_file), '2', '--work-dir', work_dir,
+        '--no-validate', '--cfg-options', 'train_cfg.max_epochs=2', 'train_dataloader.batch_size=6',
+        'default_hooks.checkpoint.interval=2', 'default_hooks.checkpoint.save_best=None',
+        *TRAIN_FAST
     ], env=dict(PORT='29611', PYTHON=PY), timeout=300)
     saved = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
     assert saved['meta']['iter'] == 2  # 12 persons, 2 ranks x 6 per iteration
@@ -80,9 +87,8 @@ def test_dist_test_equals_single_process(main_job, tmp_path):
 
 def test_resume_restores_iteration_optimizer_and_scheduler(tmp_path):
     """A run stopped after its first checkpoint and resumed ends like an uninterrupted one."""
-    common = ['--cfg-options', 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
-              'default_hooks.checkpoint.save_best=None', 'default_hooks.checkpoint.interval=2',
-              'randomness.seed=0', *FAST]
+    common = ['--no-validate', '--cfg-options', 'default_hooks.checkpoint.save_best=None',
+              'default_hooks.checkpoint.interval=2', 'randomness.seed=0', *TRAIN_FAST]
     full, part = str(tmp_path / 'full'), str(tmp_path / 'part')
     run([PY, 'tools/train.py', SAMPLE_CONFIG, '--work-dir', full, *common,
          'train_cfg.max_epochs=4'])
@@ -110,9 +116,9 @@ def test_resume_restores_iteration_optimizer_and_scheduler(tmp_path):
 def test_mim_train_and_test(tmp_path):
     work_dir = str(tmp_path)
     run(['mim', 'train', 'cpn_mm', osp.basename(SAMPLE_CONFIG), '--work-dir', work_dir,
-         '--cfg-options', 'train_cfg.max_epochs=1', 'val_cfg=None', 'val_dataloader=None',
-         'val_evaluator=None', 'default_hooks.checkpoint.save_best=None',
-         'default_hooks.checkpoint.interval=1', *FAST])
+         '--no-validate', '--cfg-options', 'train_cfg.max_epochs=1',
+         'default_hooks.checkpoint.save_best=None', 'default_hooks.checkpoint.interval=1',
+         *TRAIN_FAST])
     ckpt = osp.join(work_dir, 'epoch_1.pth')
     assert osp.isfile(ckpt)
     out = str(tmp_path / 'metrics.json')
