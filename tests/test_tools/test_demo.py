@@ -1,0 +1,189 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""tools/demo.py end to end on the real sample images: box JSON, mmdet detector, video, bad
+inputs."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from ..conftest import REPO, SAMPLE
+from ._helpers import (DET_JSON, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network, load_tool,
+                       person_rtmdet_checkpoint, rtmdet_tiny_config)
+
+K = 17
+
+
+def check_results(results, image_ids, sizes=None):
+    """COCO keypoint results: ids, category, 3K keypoint values, score = box x mean kpt."""
+    assert isinstance(results, list)
+    for r in results:
+        assert r['image_id'] in image_ids
+        assert r['category_id'] == 1
+        kpts = np.array(r['keypoints'], dtype=np.float64).reshape(K, 3)
+        assert np.isfinite(kpts).all()
+        assert 0 < r['score'] <= kpts[:, 2].mean() + 1e-3  # box score <= 1, rounding
+        if sizes is not None:
+            w, h = sizes[r['image_id']]
+            x, y, bw, bh = r['bbox']
+            assert 0 <= x and 0 <= y and x + bw <= w + 1e-3 and y + bh <= h + 1e-3
+            # keypoints lie in the box's crop (padded by 1.25, widened to the crop's aspect)
+            m = max(bw, bh)
+            assert (np.abs(kpts[:, :2] - [x + bw / 2, y + bh / 2]) <= m).all()
+
+
+def sample_sizes():
+    with open(osp.join(SAMPLE, 'test_coco.json')) as f:
+        return {im['id']: (im['width'], im['height']) for im in json.load(f)['images']}
+
+
+def test_demo_box_json_cli(sample_checkpoint, tmp_path):
+    """The CLI as documented: sample folder + detection JSON."""
+    config, ckpt = sample_checkpoint
+    out = tmp_path / 'out'
+    proc = subprocess.run(
+        [sys.executable, osp.join('tools', 'demo.py'), config, ckpt, '--input', SAMPLE,
+         '--bboxes', DET_JSON, '--out-dir', str(out), '--device', 'cpu', '--kpt-thr', '0.3'],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(DET_JSON) as f:
+        dets = [d for d in json.load(f) if d['score'] >= 0.3 and d['category_id'] == 1]
+    results = json.load(open(out / 'predictions.json'))
+    assert len(results) == len(dets) > 0
+    check_results(results, SAMPLE_IDS, sample_sizes())
+    for name in SAMPLE_IMAGES:
+        src = cv2.imread(osp.join(SAMPLE, name))
+        drawn = cv2.imread(str(out / name))
+        assert drawn is not None and drawn.shape == src.shape
+        # the skeleton is drawn: many pixels changed (JPEG noise alone changes few)
+        changed = (np.abs(drawn.astype(int) - src.astype(int)).max(-1) > 60).mean()
+        assert changed > 1e-3, name
+
+
+def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
+    """A real mmdet config (RTMDet-tiny) through mmdet's API, with a hand-set checkpoint
+    (--det-checkpoint) and with random weights; a score threshold of 1.01 leaves no detection:
+    the image is copied unchanged and the results are empty."""
+    from mmdet.apis import init_detector
+    from mmpose.utils import adapt_mmdet_pipeline
+    forbid_network(monkeypatch)
+    demo = load_tool('demo.py')
+    config, ckpt = sample_checkpoint
+    det_cfg = rtmdet_tiny_config(str(tmp_path))
+    det_ckpt = person_rtmdet_checkpoint(det_cfg, str(tmp_path / 'rtmdet_person.pth'))
+    img_path = osp.join(SAMPLE, SAMPLE_IMAGES[1])  # 500 x 333
+    img = cv2.imread(img_path)
+    det = init_detector(det_cfg, det_ckpt, device='cpu')
+    det.cfg = adapt_mmdet_pipeline(det.cfg)
+    expected = demo.clip_boxes(demo.boxes_from_detector(det, img, 0, 0.3, 0.3), 500, 333, 'x')
+    assert len(expected) > 1
+
+    out = tmp_path / 'det'
+    assert demo.main([config, ckpt, '--input', img_path, '--det-config', det_cfg,
+                      '--det-checkpoint', det_ckpt, '--out-dir', str(out)]) == 0
+    results = json.load(open(out / 'predictions.json'))
+    assert len(results) == len(expected)
+    xywh = np.concatenate([expected[:, :2], expected[:, 2:4] - expected[:, :2]], axis=1)
+    np.testing.assert_allclose(sorted(r['bbox'] for r in results), sorted(xywh.tolist()),
+                               atol=0.02)
+    check_results(results, {SAMPLE_IDS[1]}, sample_sizes())
+    assert cv2.imread(str(out / SAMPLE_IMAGES[1])).shape == img.shape
+
+    # random weights (no checkpoint): runs, whatever it finds is well-formed
+    out_rand = tmp_path / 'rand'
+    assert demo.main([config, ckpt, '--input', img_path, '--det-config', det_cfg,
+                      '--out-dir', str(out_rand)]) == 0
+    check_results(json.load(open(out_rand / 'predictions.json')), {SAMPLE_IDS[1]},
+                  sample_sizes())
+    assert cv2.imread(str(out_rand / SAMPLE_IMAGES[1])).shape == img.shape
+
+    out2 = tmp_path / 'nodet'
+    assert demo.main([config, ckpt, '--input', img_path, '--det-config', det_cfg,
+                      '--det-checkpoint', det_ckpt, '--bbox-thr', '1.01', '--out-dir',
+                      str(out2)]) == 0
+    assert json.load(open(out2 / 'predictions.json')) == []
+    with open(img_path, 'rb') as a, open(out2 / SAMPLE_IMAGES[1], 'rb') as b:
+        assert a.read() == b.read()
+
+
+def test_demo_video_whole_frame(sample_checkpoint, tmp_path):
+    """A video in, a drawn video out; no box source: the whole frame is the box."""
+    demo = load_tool('demo.py')
+    config, ckpt = sample_checkpoint
+    frame = cv2.resize(cv2.imread(osp.join(SAMPLE, SAMPLE_IMAGES[1])), (160, 112))
+    video = str(tmp_path / 'clip.mp4')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 5, (160, 112))
+    assert writer.isOpened()
+    for i in range(3):
+        writer.write(np.roll(frame, 8 * i, axis=1))
+    writer.release()
+    out = tmp_path / 'vid'
+    assert demo.main([config, ckpt, '--input', video, '--out-dir', str(out)]) == 0
+    results = json.load(open(out / 'predictions.json'))
+    assert sorted(r['image_id'] for r in results) == [0, 1, 2]
+    check_results(results, {0, 1, 2}, {i: (160, 112) for i in range(3)})
+    cap = cv2.VideoCapture(str(out / 'clip.mp4'))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    assert len(frames) == 3 and frames[0].shape == (112, 160, 3)
+
+
+def test_demo_clips_boxes_outside_image(sample_checkpoint, tmp_path):
+    """Boxes sticking out of the image are clipped, boxes fully outside dropped."""
+    demo = load_tool('demo.py')
+    config, ckpt = sample_checkpoint
+    name = SAMPLE_IMAGES[1]  # 500 x 333
+    boxes = [dict(file_name=name, bbox=[-50, -40, 300, 500], score=0.9, category_id=1),
+             dict(image_id=SAMPLE_IDS[1], bbox=[400, 100, 500, 100], score=0.8),
+             dict(image_id=SAMPLE_IDS[1], bbox=[600, 400, 50, 50], score=0.9, category_id=1),
+             dict(image_id=SAMPLE_IDS[1], bbox=[10, 10, 50, 50], score=0.9, category_id=2)]
+    box_json = tmp_path / 'boxes.json'
+    box_json.write_text(json.dumps(boxes))
+    out = tmp_path / 'out'
+    with pytest.warns(UserWarning, match='dropped 1 box'):
+        assert demo.main([config, ckpt, '--input', osp.join(SAMPLE, name), '--bboxes',
+                          str(box_json), '--out-dir', str(out)]) == 0
+    results = json.load(open(out / 'predictions.json'))
+    assert len(results) == 2
+    np.testing.assert_allclose(sorted(r['bbox'] for r in results),
+                               [[0, 0, 250, 333], [400, 100, 100, 100]], atol=0.01)
+    check_results(results, {SAMPLE_IDS[1]}, sample_sizes())
+
+
+@pytest.mark.parametrize('case', ['unreadable_image', 'missing_checkpoint', 'bad_video',
+                                  'missing_input', 'bad_box_json'])
+def test_demo_bad_inputs(sample_checkpoint, tmp_path, capsys, case):
+    """Clear errors (exit code 2, the argument and the path named), no OpenCV traceback."""
+    demo = load_tool('demo.py')
+    config, ckpt = sample_checkpoint
+    img = osp.join(SAMPLE, SAMPLE_IMAGES[0])
+    args = [config, ckpt, '--input', img, '--out-dir', str(tmp_path / 'out')]
+    if case == 'unreadable_image':
+        bad = tmp_path / 'broken.jpg'
+        bad.write_bytes(b'\xff\xd8 this is not a JPEG')
+        args[3], expected = str(bad), 'cannot read image'
+    elif case == 'missing_checkpoint':
+        args[1], expected = str(tmp_path / 'nope.pth'), 'checkpoint'
+    elif case == 'bad_video':
+        bad = tmp_path / 'broken.mp4'
+        bad.write_bytes(os.urandom(2048))
+        args[3], expected = str(bad), 'cannot open video'
+    elif case == 'missing_input':
+        args[3], expected = str(tmp_path / 'nothing.jpg'), '--input'
+    else:
+        bad = tmp_path / 'boxes.json'
+        bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3], score=1.)]))
+        args += ['--bboxes', str(bad)]
+        expected = '"bbox" must be 4 finite numbers'
+    assert demo.main(args) == 2
+    err = capsys.readouterr().err
+    assert expected in err and 'Traceback' not in err
+    assert err.startswith('error: ')
