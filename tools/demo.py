@@ -80,7 +80,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--bbox-thr', type=float, default=0.3, help='minimum box score (detector or --bboxes)')
     parser.add_argument(
         '--nms-thr', type=float, default=0.3, help='IoU threshold of the detector boxes\' NMS')
-    parser.add_argument('--out-dir', default='outputs/demo', help='output folder')
+    parser.add_argument('--out-dir', default='work_dirs/demo', help='output folder')
     parser.add_argument(
         '--pred-out', default=None, help='results JSON (default <out-dir>/predictions.json)')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
