@@ -52,7 +52,7 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 mkdir -p "$WHEELS"
 
 step "install torch 2.14.1 and torchvision 0.29.1"
-"${PIP[@]}" install -q torch==2.14.1 torchvision==0.29.1 numpy \
+"${PIP[@]}" install -q torch==2.14.1 torchvision==0.29.1 "$(grep '^numpy' "$ROOT/requirements/runtime.txt")" \
   || fail "torch 2.14.1/torchvision 0.29.1 must be reachable by pip (local wheel folder or registry)"
 
 step "install build tools (wheel, ninja, cython)"
@@ -81,11 +81,12 @@ fi
 "${PIP[@]}" install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
 
 step "build xtcocotools $XTCOCO_VERSION from source against the installed NumPy (cached)"
-if ! ls "$WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl >/dev/null 2>&1; then
+NP_WHEELS="$WHEELS/numpy-$("$PY" -c 'import numpy; print(numpy.__version__)')"
+if ! ls "$NP_WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl >/dev/null 2>&1; then
   "${PIP[@]}" wheel -q --no-deps --no-binary xtcocotools --no-build-isolation \
-    "xtcocotools==$XTCOCO_VERSION" -w "$WHEELS" || fail "xtcocotools build failed: needs cython, numpy and a C compiler"
+    "xtcocotools==$XTCOCO_VERSION" -w "$NP_WHEELS" || fail "xtcocotools build failed: needs cython, numpy and a C compiler"
 fi
-"${PIP[@]}" install -q --no-deps "$WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl
+"${PIP[@]}" install -q --no-deps --force-reinstall "$NP_WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl
 
 step "install the OpenMMLab stack (mmengine, mmdet, mmpose --no-deps) and test tools"
 grep -vE '^(mmcv|mmpose|xtcocotools)==|^xtcocotools$' "$ROOT/requirements/runtime.txt" > "$VENV/.runtime-reqs.txt"
