@@ -3,34 +3,17 @@
 import os.path as osp
 
 import numpy as np
-import pytest
-from mmengine.config import Config
 
 from ..conftest import SAMPLE
 from ._helpers import (SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint,
                        rtmdet_tiny_config)
 
 
-def pose2d_config(path: str):
-    """The config path itself once it names ``dataset_type`` (which MMPose's inferencer reads
-    to pick a detector); until then the loaded Config with the COCO dataset type."""
-    cfg = Config.fromfile(path)
-    if 'dataset_type' in cfg:
-        return path
-    cfg.dataset_type = 'CocoDataset'
-    return cfg
-
-
-def test_inferencer_config_path_needs_dataset_type(sample_checkpoint):
-    """MMPoseInferencer(pose2d=<config path>) works as soon as the config defines
-    ``dataset_type``; xfail (strict) while it does not, so that the fix is noticed."""
+def test_inferencer_with_config_path(sample_checkpoint):
+    """MMPoseInferencer(pose2d=<config path>) (the config names ``dataset_type``, which the
+    inferencer reads), the whole image as the box."""
     from mmpose.apis import MMPoseInferencer
     config, ckpt = sample_checkpoint
-    if 'dataset_type' not in Config.fromfile(config):
-        with pytest.raises(AttributeError, match='dataset_type'):
-            MMPoseInferencer(pose2d=config, pose2d_weights=ckpt, det_model='whole_image',
-                             device='cpu')
-        pytest.xfail('configs lack `dataset_type = \'CocoDataset\'` (MMPoseInferencer reads it)')
     inferencer = MMPoseInferencer(pose2d=config, pose2d_weights=ckpt, det_model='whole_image',
                                   device='cpu')
     result = next(inferencer(osp.join(SAMPLE, SAMPLE_IMAGES[0])))
@@ -48,7 +31,7 @@ def test_inferencer_with_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch
     config, ckpt = sample_checkpoint
     det_cfg = rtmdet_tiny_config(str(tmp_path))
     inferencer = MMPoseInferencer(
-        pose2d=pose2d_config(config), pose2d_weights=ckpt, det_model=det_cfg,
+        pose2d=config, pose2d_weights=ckpt, det_model=det_cfg,
         det_weights=None, det_cat_ids=[0], device='cpu')
     pose = inferencer.inferencer
     assert isinstance(pose.model.head, CPNRefineHead)
@@ -63,7 +46,7 @@ def test_inferencer_with_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch
     # det_weights passed through: a hand-set detector that finds persons
     det_ckpt = person_rtmdet_checkpoint(det_cfg, str(tmp_path / 'rtmdet_person.pth'))
     inferencer = MMPoseInferencer(
-        pose2d=pose2d_config(config), pose2d_weights=ckpt, det_model=det_cfg,
+        pose2d=config, pose2d_weights=ckpt, det_model=det_cfg,
         det_weights=det_ckpt, det_cat_ids=[0], device='cpu')
     from mmpose.evaluation.functional import nms
     det = inferencer.inferencer.detector(img, return_datasamples=True)['predictions'][0]
