@@ -2,6 +2,7 @@
 from typing import List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
 from mmengine.structures import PixelData
 from mmpose.evaluation.functional import pose_pck_accuracy
@@ -30,6 +31,8 @@ class CPNRefineHead(BaseHead):
     (the finest level's size); the levels are concatenated, go through one bottleneck with a
     projection shortcut and a 3x3 conv+BN that predicts the K refined heatmaps. The
     bottlenecks are MMPose's ResNet ``Bottleneck`` (``expansion = in_channels / mid_channels``).
+    The concatenation is never built: the last bottleneck's 1x1 convs run per level before the
+    resize, which gives the same result (see ``_final_block``) with fewer multiply-adds.
 
     Losses (tf-cpn): ``loss_global`` on each GlobalNet level's heatmaps against the targets of
     visible keypoints (averaged over levels; its default ``loss_weight=0.5`` is tf-cpn's /2)
@@ -146,8 +149,36 @@ class CPNRefineHead(BaseHead):
         """
         pyramid, _ = self._split(feats)
         out_size = pyramid[0].shape[-2:]
-        outs = [resize_to(block(p), out_size) for block, p in zip(self.level_blocks, pyramid)]
-        return self.final_layer(self.final_block(torch.cat(outs, dim=1)))
+        return self.final_layer(self._final_block(
+            [block(p) for block, p in zip(self.level_blocks, pyramid)], out_size))
+
+    def _final_block(self, levels: Sequence[Tensor], out_size) -> Tensor:
+        """``final_block(cat([resize_to(x, out_size) for x in levels], dim=1))``, computed
+        without the (B, L * in_channels, H, W) concatenation.
+
+        The 1x1 convs that read the concatenation (``conv1`` and the projection shortcut's conv,
+        both without bias) are sums over levels of 1x1 convs with the matching input-channel
+        slice of their weights, and a 1x1 conv commutes with bilinear resizing (its weights sum
+        to 1): each level's slice runs at the level's own resolution and only its output is
+        resized and summed, the same result to float rounding with ~3x fewer multiply-adds in
+        the block's 1x1 convs. The rest is MMPose's ``Bottleneck.forward``.
+        """
+        blk = self.final_block
+        proj_conv, proj_norm = blk.downsample
+        w_mid = blk.conv1.weight.split(self.in_channels, dim=1)
+        w_proj = proj_conv.weight.split(self.in_channels, dim=1)
+        out = identity = None
+        for x, wm, wp in zip(levels, w_mid, w_proj):
+            # resize_to returns a fresh tensor (or a conv output): summing in place is safe
+            o = resize_to(F.conv2d(x, wm), out_size)
+            i = resize_to(F.conv2d(x, wp), out_size)
+            out = o if out is None else out.add_(o)
+            identity = i if identity is None else identity.add_(i)
+        out = blk.relu(blk.norm1(out))
+        out = blk.relu(blk.norm2(blk.conv2(out)))
+        out = blk.norm3(blk.conv3(out))
+        out += proj_norm(identity)
+        return blk.relu(out)
 
     def _check_flip_indices(self, batch_data_samples: OptSampleList) -> Optional[List[int]]:
         if not batch_data_samples:

@@ -26,6 +26,10 @@ class CPNGlobalNet(BaseModule):
     lateral. Every pyramid level also predicts heatmaps (1x1 conv+BN+ReLU, 3x3 conv+BN without
     activation), bilinearly resized to the output size.
 
+    The merge conv runs before the resize, at the coarser level's resolution (4x fewer
+    multiply-adds): a 1x1 conv with bias commutes with bilinear resizing, whose weights sum to 1,
+    so the result is the same to float rounding.
+
     Note:
 
         - batch size: B
@@ -84,7 +88,7 @@ class CPNGlobalNet(BaseModule):
         self.heatmap_size = heatmap_size
 
         self.lateral_convs = nn.ModuleList(
-            ConvModule(c, out_channels, 1, norm_cfg=norm_cfg, inplace=False)
+            ConvModule(c, out_channels, 1, norm_cfg=norm_cfg)
             for c in in_channels)
         # one merge conv per level below the coarsest one; bias, no BN, no ReLU
         self.merge_convs = nn.ModuleList(
@@ -92,7 +96,7 @@ class CPNGlobalNet(BaseModule):
             for _ in range(self.num_levels - 1))
         self.predict_layers = nn.ModuleList(
             nn.Sequential(
-                ConvModule(out_channels, out_channels, 1, norm_cfg=norm_cfg, inplace=False),
+                ConvModule(out_channels, out_channels, 1, norm_cfg=norm_cfg),
                 ConvModule(
                     out_channels,
                     num_keypoints,
@@ -130,7 +134,11 @@ class CPNGlobalNet(BaseModule):
             if last is None:
                 last = lateral
             else:
-                last = self.merge_convs[i](resize_to(last, lateral.shape[-2:])) + lateral
+                # merge_conv(resize(last)) computed as resize(merge_conv(last)): equal (a 1x1
+                # conv with bias commutes with bilinear resizing, whose weights sum to 1) and
+                # the conv runs at the coarser level's resolution. The resized map is a fresh
+                # tensor that nothing saves for backward, so the lateral is added in place.
+                last = resize_to(self.merge_convs[i](last), lateral.shape[-2:]).add_(lateral)
             feats[i] = last
             heatmaps[i] = resize_to(self.predict_layers[i](last), out_size)
         return tuple(feats), tuple(heatmaps)

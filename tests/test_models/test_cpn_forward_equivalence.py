@@ -1,0 +1,104 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""The optimised forwards of CPNGlobalNet and CPNRefineHead (1x1 convs moved before the bilinear
+resizes, no concatenation) against the straightforward computation of the same modules."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpose.registry import MODELS
+
+
+def _resize(x, size):
+    return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+
+def straightforward_neck(neck, inputs):
+    """tf-cpn's create_global_net: resize, then the merge conv, then add the lateral."""
+    out_size = inputs[0].shape[-2:]
+    feats, heatmaps, last = [None] * neck.num_levels, [None] * neck.num_levels, None
+    for i in range(neck.num_levels - 1, -1, -1):
+        lateral = neck.lateral_convs[i](inputs[i])
+        if last is not None:
+            lateral = neck.merge_convs[i](_resize(last, lateral.shape[-2:])) + lateral
+        last = feats[i] = lateral
+        heatmaps[i] = _resize(neck.predict_layers[i](last), out_size)
+    return feats, heatmaps
+
+
+def straightforward_head(head, feats):
+    """tf-cpn's create_refine_net: resize every level, concatenate, bottleneck, predict."""
+    pyramid = feats[0]
+    out_size = pyramid[0].shape[-2:]
+    cat = torch.cat([_resize(b(p), out_size) for b, p in zip(head.level_blocks, pyramid)], 1)
+    return head.final_layer(head.final_block(cat))
+
+
+def _build(num_levels=4, channels=32, K=5):
+    in_channels = tuple(channels * 2**i for i in range(num_levels))
+    neck = MODELS.build(
+        dict(type='CPNGlobalNet', in_channels=in_channels, out_channels=channels,
+             num_keypoints=K))
+    head = MODELS.build(
+        dict(type='CPNRefineHead', in_channels=channels, mid_channels=channels // 2,
+             num_levels=num_levels, num_keypoints=K,
+             loss_refine=dict(type='OHKMMaskedMSELoss', topk=2)))
+    neck.init_weights()
+    head.init_weights()
+    return neck, head, in_channels
+
+
+def _inputs(in_channels, size, dtype, memory_format=torch.contiguous_format):
+    g = torch.Generator().manual_seed(0)
+    h, w = size
+    return [
+        torch.randn(2, c, h // 2**i, w // 2**i, generator=g,
+                    dtype=dtype).contiguous(memory_format=memory_format).requires_grad_()
+        for i, c in enumerate(in_channels)
+    ]
+
+
+def _run(neck, head, inputs, fn_neck, fn_head):
+    for m in (neck, head):
+        m.zero_grad(set_to_none=True)
+    for x in inputs:
+        x.grad = None
+    feats, hms = fn_neck(neck, inputs)
+    out = fn_head(head, (feats, hms))
+    g = torch.Generator().manual_seed(1)
+    # a loss that reaches every output and every parameter
+    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum() + sum(
+        (h * torch.randn(h.shape, generator=g, dtype=h.dtype)).sum() for h in hms)
+    loss.backward()
+    grads = [p.grad.clone() for m in (neck, head) for p in m.parameters()]
+    return [*feats, *hms, out], grads + [x.grad.clone() for x in inputs]
+
+
+@pytest.mark.parametrize('size', [(32, 24), (30, 22)])  # exact halvings and odd level sizes
+@pytest.mark.parametrize('train', [True, False])
+def test_optimised_forward_equals_straightforward_float64(size, train):
+    neck, head, in_channels = _build()
+    neck.double().train(train)
+    head.double().train(train)
+    inputs = _inputs(in_channels, size, torch.float64)
+    fast = _run(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
+    ref = _run(neck, head, inputs, straightforward_neck, straightforward_head)
+    for a, b in zip(fast[0] + fast[1], ref[0] + ref[1]):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_optimised_forward_equals_straightforward_float32_channels_last():
+    neck, head, in_channels = _build(num_levels=3, channels=64, K=17)
+    neck.train()
+    head.train()
+    inputs = _inputs(in_channels, (64, 48), torch.float32, torch.channels_last)
+    ref = _run(neck, head, inputs, straightforward_neck, straightforward_head)
+    neck.to(memory_format=torch.channels_last)
+    head.to(memory_format=torch.channels_last)
+    fast = _run(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
+    for a, b in zip(fast[0], ref[0]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * b.abs().max().item())
+    # some gradients are zero up to rounding (biases in front of BN): compare them on the scale
+    # of all gradients
+    scale = max(b.abs().max().item() for b in ref[1])
+    for a, b in zip(fast[1], ref[1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * scale)
