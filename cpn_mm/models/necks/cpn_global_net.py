@@ -136,8 +136,8 @@ class CPNGlobalNet(BaseModule):
             else:
                 # merge_conv(resize(last)) computed as resize(merge_conv(last)): equal (a 1x1
                 # conv with bias commutes with bilinear resizing, whose weights sum to 1) and
-                # the conv runs at the coarser level's resolution. The resized map is a fresh
-                # tensor that nothing saves for backward, so the lateral is added in place.
+                # the conv runs at the coarser level's resolution. The resized map (or the
+                # conv's output) is saved by nothing for backward: the lateral is added in place.
                 last = resize_to(self.merge_convs[i](last), lateral.shape[-2:]).add_(lateral)
             feats[i] = last
             heatmaps[i] = resize_to(self.predict_layers[i](last), out_size)
