@@ -143,21 +143,24 @@ def make_batch(cfg, batch_size: int, seed: int = 0) -> dict:
 
 
 def gmacs(model, input_size) -> float:
-    """Multiply-adds of one (3, h, w) crop through the model's ``tensor`` forward, in G."""
+    """Multiply-adds of one (3, h, w) crop through what a training step runs forward, in G:
+    backbone, neck and head, with the neck's outputs kept (the trace would otherwise drop
+    GlobalNet's heatmap predictors, which only the loss reads)."""
     from mmengine.analysis import FlopAnalyzer
-    class TensorForward(torch.nn.Module):
+    class TrainForward(torch.nn.Module):
 
         def __init__(self, model):
             super().__init__()
             self.model = model
 
         def forward(self, x):
-            return self.model(x, None, mode='tensor')
+            feats = self.model.extract_feat(x)
+            return self.model.head.forward(feats), feats
 
     training = model.training
     w, h = input_size
     with torch.no_grad():
-        fa = FlopAnalyzer(TensorForward(model.eval()), (torch.rand(1, 3, h, w), ))
+        fa = FlopAnalyzer(TrainForward(model.eval()), (torch.rand(1, 3, h, w), ))
         fa.unsupported_ops_warnings(False)
         fa.uncalled_modules_warnings(False)
         total = fa.total()

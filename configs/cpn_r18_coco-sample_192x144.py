@@ -9,19 +9,20 @@ _base_ = ['./cpn_r50_coco_256x192.py']
 data_root = '{{fileDirname}}/../data/coco_sample/'
 
 # an epoch is 10 passes over the 12 persons (RepeatDataset below), one batch each
-train_cfg = dict(max_epochs=20, val_interval=10)
+train_cfg = dict(max_epochs=15, val_interval=5)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=20, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=20, milestones=[16], gamma=0.1, by_epoch=True)
+    dict(type='MultiStepLR', begin=0, end=15, milestones=[12], gamma=0.1, by_epoch=True)
 ]
 auto_scale_lr = dict(base_batch_size=12)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=10, save_best='coco/AP', rule='greater',
+    checkpoint=dict(type='CheckpointHook', interval=5, save_best='coco/AP', rule='greater',
                     max_keep_ckpts=1))
 log_processor = dict(window_size=10)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)
 
 input_size = (144, 192)
 heatmap_size = (36, 48)

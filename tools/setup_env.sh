@@ -70,7 +70,7 @@ if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   # torch 2.14's headers need C++20; mmcv 2.1.0 asks for C++17.
   sed -i 's/c++17/c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
   grep -q 'c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py" || fail "mmcv's setup.py no longer names c++17; patch it by hand"
-  echo "[setup] compiling mmcv ops (about 6 minutes on 2 cores)..."
+  echo "[setup] compiling mmcv ops (6-15 minutes on 2 cores)..."
   (cd "$SRC/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
     "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$WHEELS" .) \
     || fail "mmcv compilation failed: check that gcc/g++ and the Python headers are installed"

@@ -24,7 +24,7 @@ FAST = TRAIN_FAST + EVAL_FAST
 def main_job(tmp_path_factory):
     """The README's main job (tools/run_sample.py): train on the sample, evaluate, draw."""
     work_dir = str(tmp_path_factory.mktemp('main_job'))
-    proc = run([PY, 'tools/run_sample.py', '--work-dir', work_dir], timeout=480)
+    proc = run([PY, 'tools/run_sample.py', '--work-dir', work_dir], timeout=600)
     return work_dir, proc.stdout
 
 

@@ -1,4 +1,5 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
+from .channels_last_hook import ChannelsLastHook
 from .progress_bar_hook import TrainProgressBarHook
 
-__all__ = ['TrainProgressBarHook']
+__all__ = ['ChannelsLastHook', 'TrainProgressBarHook']

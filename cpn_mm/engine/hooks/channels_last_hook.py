@@ -1,0 +1,43 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpose.registry import HOOKS
+
+
+@HOOKS.register_module()
+class ChannelsLastHook(Hook):
+    """Stores the model's 4-D parameters and buffers in ``torch.channels_last``.
+
+    Convolutions with channels-last weights return channels-last activations (oneDNN on the CPU,
+    cuDNN on the GPU), so the whole backbone, GlobalNet and RefineNet then run in NHWC without
+    touching the data pipeline. The maths is unchanged (same parameters, same outputs to float
+    rounding); on a 2-core CPU it made CPN-R50's training step ~1.3x faster (see the README's
+    Speed section), and it is what AMP on tensor cores wants.
+
+    The conversion runs before training, validation and testing, after the weights are
+    initialised, loaded or resumed; checkpoints hold the same values and load into a model of
+    either layout. Under
+    ``DistributedDataParallel`` the model is already wrapped; DDP then copies each gradient into
+    its (contiguous) buckets, which is correct but costs a copy.
+
+    Example::
+
+        custom_hooks = [dict(type='ChannelsLastHook')]
+    """
+
+    priority = 'VERY_HIGH'
+
+    @staticmethod
+    def _convert(runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model.to(memory_format=torch.channels_last)
+
+    def before_train(self, runner) -> None:
+        self._convert(runner)
+
+    def before_val(self, runner) -> None:
+        self._convert(runner)
+
+    def before_test(self, runner) -> None:
+        self._convert(runner)
