@@ -12,7 +12,8 @@ class ChannelsLastHook(Hook):
     Convolutions with channels-last weights return channels-last activations (oneDNN on the CPU,
     cuDNN on the GPU), so the whole backbone, GlobalNet and RefineNet then run in NHWC without
     touching the data pipeline. The maths is unchanged (same parameters, same outputs to float
-    rounding); on a 2-core CPU it made CPN-R50's training step ~1.3x faster (see the README's
+    rounding; PyTorch's channels-last batch norm rounds batch statistics a little more coarsely
+    on the CPU, so long runs drift apart as float32 runs do); on a 2-core CPU it made CPN-R50's training step ~1.3x faster (see the README's
     Speed section), and it is what AMP on tensor cores wants.
 
     The conversion runs before training, validation and testing, after the weights are
