@@ -413,7 +413,16 @@ def main() -> None:
     parser.add_argument('--memory-format', choices=['channels_last', 'contiguous', 'both'],
                         default=None, help='of the models and activations, for every contender '
                         '(default: both in a full run, channels_last with --quick)')
+    parser.add_argument('--malloc', choices=['keep', 'default'], default='keep',
+                        help='keep: glibc keeps freed memory for reuse (cpn_mm.utils.'
+                        'keep_freed_memory, what KeepFreedMemoryHook does), for every '
+                        'contender; default: glibc\'s defaults (large blocks mmapped anew)')
     args = parser.parse_args()
+    malloc = 'glibc defaults'
+    if args.malloc == 'keep':
+        from cpn_mm.utils.malloc import keep_freed_memory
+        malloc = 'freed memory kept (keep_freed_memory)' if keep_freed_memory() else \
+            'glibc defaults (keep_freed_memory unsupported here)'
     torch.set_num_threads(args.threads)
     import cv2
     cv2.setNumThreads(args.threads)
@@ -439,6 +448,7 @@ def main() -> None:
             lines += TABLE_SECTIONS[name](args)
     print(f'\nMachine: {cpu_name()} ({platform.machine()}), {torch.get_num_threads()} torch '
           f'threads, {cv2.getNumThreads()} OpenCV threads, torch {torch.__version__}, '
+          f'malloc: {malloc}, '
           f'{"quick" if quick else "full"} run, medians of the repeats given per table '
           f'({time.perf_counter() - t0:.0f} s)\n')
     if rows:

@@ -23,6 +23,9 @@ default_hooks = dict(
 log_processor = dict(window_size=10)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
+# CPU speed, same maths (README "Speed"): NHWC convolutions, and reuse of freed memory instead
+# of page-faulting fresh memory every step
+custom_hooks = [dict(type='ChannelsLastHook'), dict(type='KeepFreedMemoryHook')]
 
 input_size = (144, 192)
 heatmap_size = (36, 48)
