@@ -420,7 +420,7 @@ def main() -> None:
     args = parser.parse_args()
     malloc = 'glibc defaults'
     if args.malloc == 'keep':
-        from cpn_mm.utils.malloc import keep_freed_memory
+        from cpn_mm.utils import keep_freed_memory
         malloc = 'freed memory kept (keep_freed_memory)' if keep_freed_memory() else \
             'glibc defaults (keep_freed_memory unsupported here)'
     torch.set_num_threads(args.threads)

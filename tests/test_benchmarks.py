@@ -15,6 +15,7 @@ def test_benchmark_quick_prints_all_tables():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert 'torch threads' in out and 'quick run' in out
+    assert 'malloc: freed memory kept' in out  # --malloc keep, the default, took effect
     lines = out.splitlines()
     for title in ('**Modules', '**Training step, B=2, 256x192, channels_last',
                   '**Inference with flip test', '**Training data pipeline'):

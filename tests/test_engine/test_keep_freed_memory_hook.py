@@ -45,6 +45,6 @@ def test_keep_freed_memory_hook_through_the_runner(hook, tmp_path):
 
 
 def test_keep_freed_memory_rejects_negative_pad():
-    from cpn_mm.utils.malloc import keep_freed_memory
+    from cpn_mm.utils import keep_freed_memory
     with pytest.raises(ValueError, match='top_pad_mib'):
         keep_freed_memory(-1)

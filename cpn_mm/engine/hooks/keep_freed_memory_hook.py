@@ -2,7 +2,7 @@
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
-from cpn_mm.utils.malloc import keep_freed_memory
+from cpn_mm.utils import keep_freed_memory
 
 
 @HOOKS.register_module()
