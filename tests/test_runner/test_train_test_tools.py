@@ -46,13 +46,15 @@ def test_main_job_overfits_sample_to_ap_09(main_job):
 
 def test_dist_train_two_processes_same_parameters(tmp_path):
     work_dir = str(tmp_path)
-    # every rank saves its parameters after training (a hook imported with the config)
+    # every rank saves its parameters after training (a hook imported with the config); the
+    # sample config's CPU hooks convert the DDP-wrapped model to channels_last
     cfg_file = tmp_path / 'dist_config.py'
     cfg_file.write_text(
         f"_base_ = ['{SAMPLE_CONFIG}']\n"
         "custom_imports = dict(imports=['cpn_mm', 'tests.test_runner.param_dump_hook'],\n"
         "                      allow_failed_imports=False)\n"
-        "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='DumpRankParamsHook')]\n")
+        "custom_hooks = [dict(type='ChannelsLastHook'), dict(type='KeepFreedMemoryHook'),\n"
+        "                dict(type='SyncBuffersHook'), dict(type='DumpRankParamsHook')]\n")
     run([
         'bash', 'tools/dist_train.sh', str(cfg_file), '2', '--work-dir', work_dir,
         '--no-validate', '--cfg-options', 'train_cfg.max_epochs=2', 'train_dataloader.batch_size=6',
@@ -64,6 +66,9 @@ def test_dist_train_two_processes_same_parameters(tmp_path):
     r0 = torch.load(osp.join(work_dir, 'rank0_params.pth'))
     r1 = torch.load(osp.join(work_dir, 'rank1_params.pth'))
     assert set(saved['state_dict']) == set(r0) == set(r1)
+    conv = 'backbone.layer1.0.conv1.weight'  # a 3x3 conv: trained in channels_last on both ranks
+    assert r0[conv].dim() == 4 and r0[conv].shape[-1] == 3
+    assert r0[conv].is_contiguous(memory_format=torch.channels_last) and not r0[conv].is_contiguous()
     for k, v in saved['state_dict'].items():
         if k.endswith('num_batches_tracked'):
             continue
