@@ -13,14 +13,14 @@ class ChannelsLastHook(Hook):
     cuDNN on the GPU), so the whole backbone, GlobalNet and RefineNet then run in NHWC without
     touching the data pipeline. The maths is unchanged (same parameters, same outputs to float
     rounding; PyTorch's channels-last batch norm rounds batch statistics a little more coarsely
-    on the CPU, so long runs drift apart as float32 runs do); on a 2-core CPU it made CPN-R50's training step ~1.3x faster (see the README's
-    Speed section), and it is what AMP on tensor cores wants.
+    on the CPU, so long runs drift apart as any two float32 runs do). Measured on 2 CPU cores,
+    CPN-R50's training step is 1.04-1.3x faster depending on the machine (README, Speed); on
+    GPUs it is the layout that AMP on tensor cores prefers.
 
     The conversion runs before training, validation and testing, after the weights are
     initialised, loaded or resumed; checkpoints hold the same values and load into a model of
-    either layout. Under
-    ``DistributedDataParallel`` the model is already wrapped; DDP then copies each gradient into
-    its (contiguous) buckets, which is correct but costs a copy.
+    either layout. Under ``DistributedDataParallel`` the model is already wrapped; DDP then
+    copies each gradient into its (contiguous) buckets, which is correct but costs a copy.
 
     Example::
 
