@@ -3,21 +3,104 @@
 # installed editable. Idempotent: a second run only checks a stamp and imports, in seconds.
 #
 #   bash tools/setup_env.sh          # or: make setup
+#   bash tools/setup_env.sh --plan   # print the resolved paths and the mmcv build decision, do nothing
 #
-# Environment variables:
+# Environment variables (relative paths are taken from the directory the script is started in,
+# a leading '~' is expanded, spaces are fine):
 #   PYTHON          interpreter to build the venv from (default: python3.11, else python3)
 #   VENV            where the venv goes (default: <repo>/.venv)
 #   CPN_MM_CACHE    cache outside the clone for wheels we compile (default: ~/.cache/cpn_mm)
 #   MAX_JOBS        parallel compile jobs for mmcv (default: number of cores)
+#
+# mmcv 2.1.0's setup.py compiles its CUDA ops whenever torch.cuda.is_available() is true
+# (FORCE_CUDA=0 does not stop it). So on a machine with a GPU: with nvcc on PATH (or in
+# $CUDA_HOME/bin) the CUDA ops are built; without it the CPU ops are built with the GPU hidden
+# from the build (CUDA_VISIBLE_DEVICES=), and mmcv's ops then only take CPU tensors.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${VENV:-$ROOT/.venv}"
-CACHE="${CPN_MM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpn_mm}"
+INVOKED_FROM="$(pwd)"
+
+# abspath PATH: '~' expanded, relative paths resolved against the starting directory.
+abspath() {
+  local p="$1"
+  case "$p" in
+    "~") p="$HOME" ;;
+    "~/"*) p="$HOME/${p#\~/}" ;;
+  esac
+  case "$p" in
+    /*) ;;
+    *) p="$INVOKED_FROM/$p" ;;
+  esac
+  # normalise without requiring the path to exist
+  python3 -c 'import os, sys; print(os.path.normpath(sys.argv[1]))' "$p" 2>/dev/null || echo "$p"
+}
+
+# resolve_python NAME_OR_PATH: an absolute interpreter path (a bare name is looked up on PATH).
+resolve_python() {
+  local p="$1"
+  case "$p" in
+    */*) abspath "$p" ;;
+    "~"*) abspath "$p" ;;
+    *) command -v "$p" || echo "$p" ;;
+  esac
+}
+
+PLAN_ONLY=0
+[ "${1:-}" = "--plan" ] && PLAN_ONLY=1
+
+VENV="$(abspath "${VENV:-$ROOT/.venv}")"
+CACHE="$(abspath "${CPN_MM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpn_mm}")"
 WHEELS="$CACHE/wheels"
 MMCV_VERSION=2.1.0
 XTCOCO_VERSION=1.14.3
 STAMP="$VENV/.cpn_mm_setup"
+if [ -z "${PYTHON:-}" ]; then
+  if command -v python3.11 >/dev/null; then PYTHON=python3.11; else PYTHON=python3; fi
+fi
+PYTHON="$(resolve_python "$PYTHON")"
+
+# find_nvcc: prints the nvcc that would compile mmcv's CUDA ops, or nothing.
+find_nvcc() {
+  if command -v nvcc >/dev/null 2>&1; then command -v nvcc
+  elif [ -n "${CUDA_HOME:-}" ] && [ -x "$CUDA_HOME/bin/nvcc" ]; then echo "$CUDA_HOME/bin/nvcc"
+  fi
+}
+
+# mmcv_build_mode TORCH_CUDA: 'cpu' (no GPU), 'cuda' (GPU and nvcc) or 'cpu-hidden-gpu'
+# (GPU, no nvcc). TORCH_CUDA is 1 when torch.cuda.is_available() is true.
+mmcv_build_mode() {
+  if [ "$1" != 1 ]; then echo cpu
+  elif [ -n "$(find_nvcc)" ]; then echo cuda
+  else echo cpu-hidden-gpu
+  fi
+}
+
+# torch_cuda_available PY: 1 or 0. CPN_MM_TORCH_CUDA=0/1 overrides the check (used by the tests).
+torch_cuda_available() {
+  if [ -n "${CPN_MM_TORCH_CUDA:-}" ]; then echo "$CPN_MM_TORCH_CUDA"; return; fi
+  if [ -x "$1" ]; then
+    "$1" -c 'import torch; print(int(torch.cuda.is_available()))' 2>/dev/null || echo 0
+  else
+    echo 0
+  fi
+}
+
+if [ "$PLAN_ONLY" = 1 ]; then
+  MODE="$(mmcv_build_mode "$(torch_cuda_available "$VENV/bin/python")")"
+  echo "ROOT=$ROOT"
+  echo "PYTHON=$PYTHON"
+  echo "VENV=$VENV"
+  echo "CACHE=$CACHE"
+  echo "WHEELS=$WHEELS"
+  echo "MMCV_BUILD=$MODE"
+  echo "MMCV_WHEELS=$WHEELS/mmcv-${MODE%-hidden-gpu}"
+  case "$MODE" in
+    cuda) echo "MMCV_BUILD_ENV=MMCV_WITH_OPS=1 FORCE_CUDA=1 NVCC=$(find_nvcc)" ;;
+    *) echo "MMCV_BUILD_ENV=MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=" ;;
+  esac
+  exit 0
+fi
 
 step() { CURRENT_STEP="$1"; echo "[setup] $1"; }
 fail() {
@@ -38,9 +121,6 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] \
 fi
 
 step "find Python 3.11"
-if [ -z "${PYTHON:-}" ]; then
-  if command -v python3.11 >/dev/null; then PYTHON=python3.11; else PYTHON=python3; fi
-fi
 "$PYTHON" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
   || fail "install Python 3.11 (torch 2.14.1/torchvision 0.29.1 are provided for it) or set PYTHON=/path/to/python3.11"
 
@@ -58,8 +138,22 @@ step "install torch 2.14.1 and torchvision 0.29.1"
 step "install build tools (wheel, ninja, cython)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" || fail "check access to the package registry"
 
-step "build mmcv $MMCV_VERSION with CPU ops (cached in $WHEELS)"
-if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
+MODE="$(mmcv_build_mode "$(torch_cuda_available "$PY")")"
+MMCV_WHEELS="$WHEELS/mmcv-${MODE%-hidden-gpu}"
+case "$MODE" in
+  cuda) BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA=1) ; WHAT="CPU and CUDA ops (nvcc: $(find_nvcc))" ;;
+  *) BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=) ; WHAT="CPU ops" ;;
+esac
+if [ "$MODE" = cpu-hidden-gpu ]; then
+  echo "[setup] note: torch sees a GPU but no CUDA compiler (nvcc) was found, so mmcv's ops are"
+  echo "[setup]   compiled for the CPU only. cpn_mm's models, training and testing run on the GPU;"
+  echo "[setup]   mmcv ops on CUDA tensors (e.g. an MMDetection detector's NMS/RoIAlign) do not,"
+  echo "[setup]   so tools/demo.py runs such a detector on the CPU. Install a CUDA toolkit that"
+  echo "[setup]   matches torch's CUDA ($("$PY" -c 'import torch; print(torch.version.cuda)' 2>/dev/null))"
+  echo "[setup]   and rerun to build the CUDA ops."
+fi
+step "build mmcv $MMCV_VERSION with $WHAT (cached in $MMCV_WHEELS)"
+if ! ls "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   SRC="$(mktemp -d)"
   # mmcv 2.1.0's setup.py imports pkg_resources (gone in setuptools 70); torch wants >=77 at run
   # time, so the old setuptools is only there for this build.
@@ -70,15 +164,18 @@ if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   # torch 2.14's headers need C++20; mmcv 2.1.0 asks for C++17.
   sed -i 's/c++17/c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
   grep -q 'c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py" || fail "mmcv's setup.py no longer names c++17; patch it by hand"
-  echo "[setup] compiling mmcv ops (6-15 minutes on 2 cores)..."
-  (cd "$SRC/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-    "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$WHEELS" .) \
+  mkdir -p "$MMCV_WHEELS"
+  echo "[setup] compiling mmcv ops (7-13 minutes on 2 cores for the CPU ops; much longer with CUDA)..."
+  T0=$SECONDS
+  (cd "$SRC/mmcv-$MMCV_VERSION" && env "${BUILD_ENV[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$MMCV_WHEELS" .) \
     || fail "mmcv compilation failed: check that gcc/g++ and the Python headers are installed"
+  echo "[setup] mmcv compiled in $(( (SECONDS - T0) / 60 )) min $(( (SECONDS - T0) % 60 )) s"
   rm -rf "$SRC"
 fi
 # torch 2.14.1 needs setuptools>=77.0.3; mmengine 0.10.7 imports pkg_resources (gone in 81)
 "${PIP[@]}" install -q "setuptools>=77.0.3,<81"
-"${PIP[@]}" install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
+"${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
 
 step "build xtcocotools $XTCOCO_VERSION from source against the installed NumPy (cached)"
 NP_WHEELS="$WHEELS/numpy-$("$PY" -c 'import numpy; print(numpy.__version__)')"
@@ -103,6 +200,6 @@ ln -sfn "$ROOT/cpn_mm" "$SITE/cpn_mm"
 
 step "check that the stack imports"
 "$PY" -c "import mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm; print('[setup] mmcv', mmcv.__version__, '| mmpose', mmpose.__version__, '| cpn_mm', cpn_mm.__version__)" \
-  || fail "an import failed: delete $VENV and rerun; if mmcv is broken delete $WHEELS/mmcv-* too"
+  || fail "an import failed: delete $VENV and rerun; if mmcv is broken delete $MMCV_WHEELS too"
 fingerprint > "$STAMP"
 echo "[setup] done: activate with 'source $VENV/bin/activate'"
