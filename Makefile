@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test lint bench
 
 setup:
 	@bash tools/setup_env.sh
@@ -15,6 +15,11 @@ demo: setup
 # The test suite (what CI runs).
 test: setup
 	$(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Style: pycodestyle/pyflakes (ruff.toml) and MMPose's import order (.isort.cfg); CI runs it.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/isort --check-only --diff .
 
 # Side-by-side speed figures against MMPose's own modules.
 bench: setup

@@ -63,7 +63,7 @@ model = dict(
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
 
 # base dataset settings (dataset_type is read by MMPoseInferencer)
-dataset_type = 'CocoDataset'
+dataset_type = 'CPNCocoDataset'
 data_mode = 'topdown'
 data_root = 'data/coco/'
 

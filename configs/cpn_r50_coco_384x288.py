@@ -1,4 +1,6 @@
-# CPN-R50, COCO 384x288: cpn_r50_coco_256x192.py at the larger input.
+# CPN-R50, COCO 384x288: cpn_r50_coco_256x192.py at the larger input, with tf-cpn's 384x288 target
+# kernels (models/COCO.res50.384x288.CPN/config.py: gk15..gk7 = 23, 17, 13, 9; the RefineNet
+# target is made with gk7 = 9). Test-time decoding is the same as at 256x192.
 _base_ = ['./cpn_r50_coco_256x192.py']
 
 input_size = (288, 384)
@@ -7,8 +9,8 @@ codec = dict(
     type='MultiSigmaHeatmap',
     input_size=input_size,
     heatmap_size=heatmap_size,
-    kernel_sizes=(15, 11, 9, 7),
-    refine_kernel_size=7)
+    kernel_sizes=(23, 17, 13, 9),
+    refine_kernel_size=9)
 
 model = dict(neck=dict(heatmap_size=heatmap_size), head=dict(decoder=codec))
 

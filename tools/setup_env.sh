@@ -33,7 +33,7 @@ abspath() {
     *) p="$INVOKED_FROM/$p" ;;
   esac
   # normalise without requiring the path to exist
-  python3 -c 'import os, sys; print(os.path.normpath(sys.argv[1]))' "$p" 2>/dev/null || echo "$p"
+  realpath -ms -- "$p"
 }
 
 # resolve_python NAME_OR_PATH: an absolute interpreter path (a bare name is looked up on PATH).
@@ -61,10 +61,12 @@ fi
 PYTHON="$(resolve_python "$PYTHON")"
 
 # find_nvcc: prints the nvcc that would compile mmcv's CUDA ops, or nothing.
+# An nvcc that does not run (e.g. a wrapper left without its toolkit) does not count.
 find_nvcc() {
-  if command -v nvcc >/dev/null 2>&1; then command -v nvcc
-  elif [ -n "${CUDA_HOME:-}" ] && [ -x "$CUDA_HOME/bin/nvcc" ]; then echo "$CUDA_HOME/bin/nvcc"
-  fi
+  local n
+  for n in "$(command -v nvcc 2>/dev/null)" "${CUDA_HOME:+$CUDA_HOME/bin/nvcc}"; do
+    if [ -n "$n" ] && [ -x "$n" ] && "$n" --version >/dev/null 2>&1; then echo "$n"; return; fi
+  done
 }
 
 # mmcv_build_mode TORCH_CUDA: 'cpu' (no GPU), 'cuda' (GPU and nvcc) or 'cpu-hidden-gpu'
@@ -180,7 +182,7 @@ fi
 step "build xtcocotools $XTCOCO_VERSION from source against the installed NumPy (cached)"
 NP_WHEELS="$WHEELS/numpy-$("$PY" -c 'import numpy; print(numpy.__version__)')"
 if ! ls "$NP_WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl >/dev/null 2>&1; then
-  "${PIP[@]}" wheel -q --no-deps --no-binary xtcocotools --no-build-isolation \
+  "${PIP[@]}" wheel -q --no-cache-dir --no-deps --no-binary xtcocotools --no-build-isolation \
     "xtcocotools==$XTCOCO_VERSION" -w "$NP_WHEELS" || fail "xtcocotools build failed: needs cython, numpy and a C compiler"
 fi
 "${PIP[@]}" install -q --no-deps --force-reinstall "$NP_WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl

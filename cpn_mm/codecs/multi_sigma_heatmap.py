@@ -198,11 +198,19 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
         Returns:
             dict: ``heatmaps`` (L + 1 arrays (K, H, W)) and ``keypoint_weights``
             (L + 1 arrays (N, K)); heatmaps are the maximum over the N instances.
+
+        Raises:
+            ValueError: if a keypoint coordinate is not finite or a flag array has the wrong
+                shape.
         """
         keypoints = np.asarray(keypoints)
         if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
             raise ValueError(f'`keypoints` must have shape (N, K, 2), got {keypoints.shape}')
         N, K, _ = keypoints.shape
+        if not np.isfinite(keypoints).all():
+            bad = sorted({int(k) for k in np.argwhere(~np.isfinite(keypoints))[:, 1]})
+            raise ValueError(f'`keypoints` must be finite; keypoints {bad} hold NaN or inf '
+                             '(check the annotation file)')
         if keypoints_visible is None:
             keypoints_visible = np.ones((N, K), dtype=np.float32)
         keypoints_visible = np.asarray(keypoints_visible, dtype=np.float32)

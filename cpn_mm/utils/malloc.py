@@ -3,10 +3,9 @@
 
 By default glibc serves every allocation above 32 MiB with a fresh ``mmap`` and gives it back on
 ``free``; a training step on the CPU allocates its activations anew each time, so every step
-page-faults (and the kernel zeroes) all of them again. On the 2-core machine of the README's
-Speed section this cost CPN-R50 ~1 s of a ~4 s step and SimpleBaseline-R50 ~0.3 s: the cost
-grows with the activation memory, not with the arithmetic. Keeping freed memory in the heap
-lets the next step reuse it; the resident memory then stays at the step's peak.
+page-faults (and the kernel zeroes) all of them again: a cost that grows with the activation
+memory, not with the arithmetic. Keeping freed memory in the heap lets the next step reuse it;
+the resident memory then stays at the step's peak. ``benchmarks/run.py --malloc`` measures it.
 """
 import ctypes
 import ctypes.util

@@ -16,6 +16,14 @@ COCO_CONFIGS = {
     'cpn_r101_coco_384x288.py': (101, (288, 384)),
 }
 
+# tf-cpn's target kernels (P2..P5, RefineNet) per input size (h, w), from the authors' configs
+# models/COCO.res{50,101}.{256x192,384x288}.CPN/config.py (gk15, gk11, gk9, gk7; the RefineNet
+# target is label7, made with gk7).
+TF_CPN_KERNELS = {
+    (256, 192): ((15, 11, 9, 7), 7),
+    (384, 288): ((23, 17, 13, 9), 9),
+}
+
 
 def test_every_config_is_listed():
     found = {osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py'))}
@@ -34,7 +42,12 @@ def test_coco_config_builds_without_data(name):
     codec = cfg.model.head.decoder
     assert tuple(codec.input_size) == input_size
     assert tuple(codec.heatmap_size) == (input_size[0] // 4, input_size[1] // 4)
-    assert tuple(codec.kernel_sizes) == (15, 11, 9, 7) and codec.refine_kernel_size == 7
+    kernels, refine_kernel = TF_CPN_KERNELS[(input_size[1], input_size[0])]
+    assert tuple(codec.kernel_sizes) == kernels and codec.refine_kernel_size == refine_kernel
+    # the encoder in the training pipeline is the same codec
+    encoders = [t['encoder'] for t in cfg.train_dataloader.dataset.pipeline
+                if t['type'] == 'GenerateTarget']
+    assert len(encoders) == 1 and encoders[0] == codec
     assert cfg.model.test_cfg.flip_test and not cfg.model.test_cfg.shift_heatmap
     assert cfg.val_evaluator.nms_mode == 'none'
     assert cfg.val_evaluator.score_mode == 'bbox_keypoint'

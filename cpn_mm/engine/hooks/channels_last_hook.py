@@ -13,9 +13,8 @@ class ChannelsLastHook(Hook):
     cuDNN on the GPU), so the whole backbone, GlobalNet and RefineNet then run in NHWC without
     touching the data pipeline. The maths is unchanged (same parameters, same outputs to float
     rounding; PyTorch's channels-last batch norm rounds batch statistics a little more coarsely
-    on the CPU, so long runs drift apart as any two float32 runs do). Measured on 2 CPU cores,
-    CPN-R50's training step is 1.04-1.3x faster depending on the machine (README, Speed); on
-    GPUs it is the layout that AMP on tensor cores prefers.
+    on the CPU, so long runs drift apart as any two float32 runs do). On GPUs it is the layout
+    that AMP on tensor cores prefers. ``benchmarks/run.py --memory-format`` measures the effect.
 
     The conversion runs before training, validation and testing, after the weights are
     initialised, loaded or resumed; checkpoints hold the same values and load into a model of

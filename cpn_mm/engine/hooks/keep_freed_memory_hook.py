@@ -11,9 +11,8 @@ class KeepFreedMemoryHook(Hook):
 
     Calls :func:`cpn_mm.utils.malloc.keep_freed_memory` before the run, so that each training
     step reuses the previous step's activation memory instead of page-faulting fresh ``mmap``
-    blocks (measured on a 2-core CPU: CPN-R50's step 4.1 s -> 3.0 s, SimpleBaseline-R50's
-    2.9 s -> 2.6 s; see the README's Speed section). The process keeps its peak resident memory.
-    No effect on the maths, on GPU memory, or where the C library is not glibc.
+    blocks (``benchmarks/run.py --malloc`` measures the effect). The process keeps its peak
+    resident memory. No effect on the maths, on GPU memory, or where the C library is not glibc.
 
     Args:
         top_pad_mib (int): Extra memory requested from the system each time the heap grows.
