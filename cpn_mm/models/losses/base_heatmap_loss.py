@@ -1,0 +1,45 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+from typing import Optional
+
+from torch import Tensor, nn
+
+
+class BaseHeatmapLoss(nn.Module):
+    """A loss between predicted and target heatmaps with per-keypoint masks.
+
+    :meth:`forward` checks the shapes and calls :meth:`compute`, which subclasses implement.
+
+    Args:
+        loss_weight (float): Weight of the loss. Defaults to 1.0
+    """
+
+    def __init__(self, loss_weight: float = 1.) -> None:
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self,
+                output: Tensor,
+                target: Tensor,
+                target_weights: Optional[Tensor] = None) -> Tensor:
+        """Forward function of loss.
+
+        Args:
+            output (Tensor): Predicted heatmaps in shape (B, K, H, W)
+            target (Tensor): Target heatmaps in shape (B, K, H, W)
+            target_weights (Tensor, optional): Keypoint masks in shape (B, K)
+
+        Returns:
+            Tensor: The scalar loss.
+        """
+        if output.shape != target.shape or output.dim() != 4:
+            raise ValueError('`output` and `target` must both have shape (B, K, H, W), got '
+                             f'{tuple(output.shape)} and {tuple(target.shape)}')
+        if target_weights is not None and target_weights.shape != output.shape[:2]:
+            raise ValueError(f'`target_weights` must have shape {tuple(output.shape[:2])}, '
+                             f'got {tuple(target_weights.shape)}')
+        return self.compute(output, target, target_weights) * self.loss_weight
+
+    def compute(self, output: Tensor, target: Tensor,
+                target_weights: Optional[Tensor]) -> Tensor:
+        """The unweighted scalar loss of checked inputs (shapes as in :meth:`forward`)."""
+        raise NotImplementedError
