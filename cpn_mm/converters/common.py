@@ -53,12 +53,14 @@ def file_digests(paths: Sequence[str]) -> Dict[str, str]:
 def build_target_state(model_cfg: Mapping) -> 'OrderedDict[str, torch.Tensor]':
     """The state_dict of the model ``model_cfg`` builds (without initialising weights)."""
     import cpn_mm  # noqa: F401  (registers CPN's modules)
+    from mmengine.registry import DefaultScope
     from mmpose.registry import MODELS
     from mmpose.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     model_cfg = dict(model_cfg)
     model_cfg.pop('init_cfg', None)
-    model = MODELS.build(model_cfg)
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MODELS.build(model_cfg)
     return model.state_dict()
 
 

@@ -137,6 +137,10 @@ def resolve_prefix(path: str) -> str:
 
 def read_tf_checkpoint(prefix: str) -> Dict[str, np.ndarray]:
     """All variables of a TF checkpoint as ``{name: array}``, read with TensorFlow."""
+    # Loading triton (torch._dynamo imports it; torchvision and MMPose import torch._dynamo)
+    # after TensorFlow crashes the process (measured with tensorflow-cpu 2.21 and torch 2.14),
+    # the other order works: load the torch stack first.
+    import torchvision  # noqa: F401
     try:
         import tensorflow as tf
     except ImportError as e:

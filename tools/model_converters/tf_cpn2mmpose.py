@@ -6,6 +6,7 @@ checkpoint for the configs in configs/tf-cpn/. Needs TensorFlow: requirements/co
         checkpoints/tf-cpn_r50_coco_256x192.pth
 """
 import argparse
+import os
 import sys
 
 from cpn_mm.converters import CheckpointConversionError, convert_tf_cpn
@@ -24,6 +25,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')  # TensorFlow's start-up INFO lines
     try:
         dst, meta = convert_tf_cpn(args.src, args.dst, config=args.config)
     except (CheckpointConversionError, ImportError) as e:
