@@ -52,10 +52,11 @@ def file_digests(paths: Sequence[str]) -> Dict[str, str]:
 
 def build_target_state(model_cfg: Mapping) -> 'OrderedDict[str, torch.Tensor]':
     """The state_dict of the model ``model_cfg`` builds (without initialising weights)."""
-    import cpn_mm  # noqa: F401  (registers CPN's modules)
     from mmengine.registry import DefaultScope
     from mmpose.registry import MODELS
     from mmpose.utils import register_all_modules
+
+    import cpn_mm  # noqa: F401  (registers CPN's modules)
     register_all_modules(init_default_scope=False)
     model_cfg = dict(model_cfg)
     model_cfg.pop('init_cfg', None)

@@ -142,10 +142,11 @@ def read_pytorch_cpn(path: str) -> Tuple[Dict[str, np.ndarray], dict]:
         state = ckpt
     if not isinstance(state, dict) or not state or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        keys = sorted(map(str, ckpt))[:8] if isinstance(ckpt, dict) else '-'
         raise CheckpointConversionError(
             f'{path} holds no pytorch-cpn state_dict: expected a dict with "state_dict" '
             "({'epoch', 'state_dict', 'optimizer'}) or a state_dict of tensors, got "
-            f'{type(ckpt).__name__} with keys {sorted(ckpt)[:8] if isinstance(ckpt, dict) else "-"}')
+            f'{type(ckpt).__name__} with keys {keys}')
     arrays = {}
     for key, value in state.items():
         name = key[len('module.'):] if key.startswith('module.') else key

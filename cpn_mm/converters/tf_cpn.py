@@ -20,9 +20,9 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .common import (RESNET_STAGE_BLOCKS, CheckpointConversionError, NameTable,
-                     build_target_state, depth_from_stage3_units, file_digests, hwio_to_oihw,
-                     map_state, model_cfg_from_config, save_checkpoint)
+from .common import (RESNET_STAGE_BLOCKS, CheckpointConversionError, NameTable, build_target_state,
+                     depth_from_stage3_units, file_digests, hwio_to_oihw, map_state,
+                     model_cfg_from_config, save_checkpoint)
 
 #: BN epsilon of the released tf-cpn models: TF1's fused batch norm raised tf-cpn's 1e-9 to this
 TF1_FUSED_BN_EPS = 1.001e-5

@@ -49,6 +49,7 @@ def recipe_arrays(folder: str, layout: str) -> 'OrderedDict[str, np.ndarray]':
 
 def require_tensorflow():
     """TensorFlow, or a failure saying how to install it (the tf-cpn tests never skip)."""
+    import torchvision  # noqa: F401  (before TensorFlow: see cpn_mm.converters.tf_cpn)
     try:
         import tensorflow as tf
     except ImportError as e:  # pragma: no cover - CI installs it

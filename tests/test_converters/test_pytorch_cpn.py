@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from cpn_mm.converters import CheckpointConversionError, convert_pytorch_cpn
+
 from ._golden import (PT_CONFIG, PT_DIR, REL_TOL, build_converted, load_fixture, recipe_arrays,
                       relative_errors, run_converted, write_pytorch_cpn_file)
 
@@ -79,7 +80,8 @@ def test_old_file_with_upsample_bias_and_legacy_format(tmp_path):
 def test_wrong_keys_are_all_listed_and_nothing_written(tmp_path):
     arrays = recipe_arrays(PT_DIR, 'OIHW')
     del arrays['module.refine_net.final_predict.2.running_var']
-    arrays['module.global_net.predict.0.3.weight'] = arrays['module.global_net.predict.0.3.weight'][:16]
+    key = 'module.global_net.predict.0.3.weight'
+    arrays[key] = arrays[key][:16]
     arrays['module.refine_net.extra.weight'] = np.zeros((4, 4, 1, 1), np.float32)
     src = write_pytorch_cpn_file(arrays, str(tmp_path / 'bad.pth.tar'))
     dst = tmp_path / 'out.pth'
@@ -116,3 +118,19 @@ def test_truncated_and_foreign_files(pytorch_cpn_checkpoint, tf_cpn_checkpoint, 
     with pytest.raises(CheckpointConversionError, match='no such file'):
         convert_pytorch_cpn(str(tmp_path / 'none.pth.tar'), str(tmp_path / 'e.pth'))
     assert not list(tmp_path.glob('*.pth.part')) and not list(tmp_path.glob('[a-e].pth'))
+
+
+def test_config_option(pytorch_cpn_checkpoint, tmp_path):
+    """``config=``: the mapping is checked against that config's model; a config of the other
+    source's layout is refused with the keys that do not fit."""
+    from ._golden import TF_CONFIG
+    dst, _ = convert_pytorch_cpn(pytorch_cpn_checkpoint, str(tmp_path / 'ok.pth'),
+                                 config=PT_CONFIG.replace('256x192', '384x288'))
+    assert osp.isfile(dst)
+    with pytest.raises(CheckpointConversionError, match='does not have the layout') as info:
+        convert_pytorch_cpn(pytorch_cpn_checkpoint, str(tmp_path / 'bad.pth'), config=TF_CONFIG)
+    assert 'neck.merge_convs.0.conv.weight' in str(info.value)
+    assert not (tmp_path / 'bad.pth').exists()
+    with pytest.raises(CheckpointConversionError, match='--config: no such config file'):
+        convert_pytorch_cpn(pytorch_cpn_checkpoint, str(tmp_path / 'bad.pth'),
+                            config=str(tmp_path / 'none.py'))

@@ -79,7 +79,8 @@ def straightforward_neck(neck, inputs):
     for i in range(neck.num_levels - 1, -1, -1):
         lateral = neck.lateral_convs[i](inputs[i])
         if last is not None:
-            lateral = neck.merge_convs[i](reference_resize(last, lateral.shape[-2:], mode)) + lateral
+            up = reference_resize(last, lateral.shape[-2:], mode)
+            lateral = neck.merge_convs[i](up) + lateral
         last = feats[i] = lateral
         hidden, pred = neck.predict_layers[i]
         if neck.heatmap_norm_after_resize:
