@@ -103,3 +103,21 @@ def test_remaining_crop_difference_on_the_fixture_person():
     inside = diff[6:-11]
     assert np.median(inside) <= 1 and inside.mean() < 3
     assert diff[:4].mean() > 50 and diff[-8:].mean() > 50
+
+
+def test_model_index_lists_the_converted_configs():
+    """mim finds the converted configs through model-index.yml (configs/cpn_coco.yml)."""
+    import glob
+
+    import yaml
+    with open(osp.join(REPO, 'configs', 'cpn_coco.yml')) as f:
+        models = {m['Config']: m for m in yaml.safe_load(f)['Models']}
+    found = {osp.relpath(p, osp.join(REPO, 'configs'))
+             for src in ('tf-cpn', 'pytorch-cpn')
+             for p in glob.glob(osp.join(REPO, 'configs', src, '*.py'))}
+    assert found == set(CONFIGS)
+    for name, (source, _, _) in CONFIGS.items():
+        entry = models[f'configs/{name}']
+        assert entry['Name'] == osp.splitext(osp.basename(name))[0]
+        assert source in entry['Converted From']['Code']
+        assert entry['Converted From']['Weights'].startswith('https://drive.google.com/')
