@@ -25,3 +25,23 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert os.listdir(tmp_path) == ['model.pth']
     with pytest.raises(CheckpointConversionError, match='is a directory'):
         save_checkpoint(state, {}, str(tmp_path))
+
+
+@pytest.mark.parametrize('depth', [50, 101])
+def test_name_tables_cover_every_model_key_once(depth):
+    """Every parameter and BN statistic of the converted layouts has exactly one source name
+    (ResNet-101 included, for which no golden fixture exists)."""
+    from collections import Counter
+
+    from cpn_mm.converters import (pytorch_cpn_model_cfg, pytorch_cpn_name_table,
+                                   tf_cpn_model_cfg, tf_cpn_name_table)
+    from cpn_mm.converters.common import build_target_state
+    for model_cfg, table in ((tf_cpn_model_cfg(depth), tf_cpn_name_table(depth)),
+                             (pytorch_cpn_model_cfg(depth), pytorch_cpn_name_table(depth))):
+        keys = {k for k in build_target_state(model_cfg) if not k.endswith('num_batches_tracked')}
+        counts = Counter(dst for dst, _ in table.values())
+        assert set(counts) == keys and set(counts.values()) == {1}
+    # block3: 6 or 23 units of 3 conv+BN (5 variables each), plus the first unit's shortcut
+    units = {50: 6, 101: 23}[depth]
+    names = tf_cpn_name_table(depth)
+    assert sum(n.startswith(f'resnet_v1_{depth}/block3/') for n in names) == units * 15 + 5
