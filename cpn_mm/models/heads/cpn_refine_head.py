@@ -16,6 +16,7 @@ from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig, OptS
 from torch import Tensor, nn
 
 from ..necks.cpn_global_net import resize_to
+from ..utils.resize import check_resize_mode
 
 # (pyramid features P2..Pn, GlobalNet heatmaps), as returned by CPNGlobalNet
 CPNFeatures = Tuple[Sequence[Tensor], Sequence[Tensor]]
@@ -34,6 +35,13 @@ class CPNRefineHead(BaseHead):
     The concatenation is never built: the last bottleneck's 1x1 convs run per level before the
     resize, which gives the same result (see ``_final_block``) with fewer multiply-adds.
 
+    Variants (defaults: tf-cpn's layout with PyTorch's ``align_corners=False`` resizes):
+    ``resize_mode`` sets the bilinear convention (see :class:`CPNGlobalNet`), and
+    ``cascade_projection_shortcut=True`` gives every cascade bottleneck a 1x1 conv+BN projection
+    shortcut although its input and output channels are equal (pytorch-cpn). The order of the
+    concatenation (finest first here) is a permutation of the last bottleneck's input channels:
+    converters reorder those weights instead.
+
     Losses (tf-cpn): ``loss_global`` on each GlobalNet level's heatmaps against the targets of
     visible keypoints (averaged over levels; its default ``loss_weight=0.5`` is tf-cpn's /2)
     and ``loss_refine`` (OHKM over labelled keypoints) on the refined heatmaps.
@@ -51,6 +59,11 @@ class CPNRefineHead(BaseHead):
         num_keypoints (int): K. Defaults to 17
         mid_channels (int): Middle channels of the bottlenecks. Defaults to 128
         norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN')``
+        resize_mode (str): Bilinear convention of the resizes to the output size:
+            ``'half_pixel'``, ``'align_corners'`` or ``'asymmetric'``. Defaults to
+            ``'half_pixel'``
+        cascade_projection_shortcut (bool): Give the cascade bottlenecks a projection shortcut
+            (1x1 conv + norm) instead of the identity. Defaults to ``False``
         loss_global (dict): GlobalNet loss, called per level with (B, K) visible masks.
             Defaults to ``MaskedTargetMSELoss(loss_weight=0.5)``
         loss_refine (dict): RefineNet loss, called with (B, K) labelled masks. Defaults to
@@ -69,6 +82,8 @@ class CPNRefineHead(BaseHead):
                  num_keypoints: int = 17,
                  mid_channels: int = 128,
                  norm_cfg: ConfigType = dict(type='BN'),
+                 resize_mode: str = 'half_pixel',
+                 cascade_projection_shortcut: bool = False,
                  loss_global: ConfigType = dict(type='MaskedTargetMSELoss', loss_weight=0.5),
                  loss_refine: ConfigType = dict(type='OHKMMaskedMSELoss', topk=8),
                  decoder: OptConfigType = None,
@@ -90,6 +105,8 @@ class CPNRefineHead(BaseHead):
         self.num_levels = num_levels
         self.num_keypoints = num_keypoints
         self.out_channels = num_keypoints
+        self.resize_mode = check_resize_mode(resize_mode)
+        self.cascade_projection_shortcut = bool(cascade_projection_shortcut)
 
         self.loss_global = MODELS.build(loss_global)
         self.loss_refine = MODELS.build(loss_refine)
@@ -105,20 +122,29 @@ class CPNRefineHead(BaseHead):
                 f'has `num_levels`={num_levels} pyramid levels: give one kernel per neck level')
 
         expansion = in_channels // mid_channels
+
+        def projection(channels: int) -> nn.Module:
+            """A 1x1 conv+norm projection shortcut from ``channels`` to ``in_channels``."""
+            return nn.Sequential(
+                build_conv_layer(None, channels, in_channels, 1, bias=False),
+                build_norm_layer(norm_cfg, in_channels)[1])
+
         self.level_blocks = nn.ModuleList(
             nn.Sequential(*[
-                Bottleneck(in_channels, in_channels, expansion=expansion, norm_cfg=norm_cfg)
-                for _ in range(i)
+                Bottleneck(
+                    in_channels,
+                    in_channels,
+                    expansion=expansion,
+                    downsample=projection(in_channels)
+                    if self.cascade_projection_shortcut else None,
+                    norm_cfg=norm_cfg) for _ in range(i)
             ]) for i in range(num_levels))
         cat_channels = in_channels * num_levels
-        downsample = nn.Sequential(
-            build_conv_layer(None, cat_channels, in_channels, 1, bias=False),
-            build_norm_layer(norm_cfg, in_channels)[1])
         self.final_block = Bottleneck(
             cat_channels,
             in_channels,
             expansion=expansion,
-            downsample=downsample,
+            downsample=projection(cat_channels),
             norm_cfg=norm_cfg)
         self.final_layer = ConvModule(
             in_channels, num_keypoints, 3, padding=1, norm_cfg=norm_cfg, act_cfg=None)
@@ -170,8 +196,8 @@ class CPNRefineHead(BaseHead):
         out = identity = None
         for x, wm, wp in zip(levels, w_mid, w_proj):
             # resize_to returns a fresh tensor (or a conv output): summing in place is safe
-            o = resize_to(F.conv2d(x, wm), out_size)
-            i = resize_to(F.conv2d(x, wp), out_size)
+            o = resize_to(F.conv2d(x, wm), out_size, self.resize_mode)
+            i = resize_to(F.conv2d(x, wp), out_size, self.resize_mode)
             out = o if out is None else out.add_(o)
             identity = i if identity is None else identity.add_(i)
         out = blk.relu(blk.norm1(out))

@@ -1,19 +1,19 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 from typing import Optional, Sequence, Tuple
 
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptMultiConfig
+from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
+from ..utils.resize import check_resize_mode, resize_bilinear
 
-def resize_to(x: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Bilinear resize to ``size`` = (H, W); a no-op when the size already matches."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+def resize_to(x: Tensor, size: Tuple[int, int], mode: str = 'half_pixel') -> Tensor:
+    """Bilinear resize to ``size`` = (H, W) in convention ``mode`` (see
+    :func:`cpn_mm.models.utils.resize_bilinear`); a no-op when the size already matches."""
+    return resize_bilinear(x, size, mode)
 
 
 @MODELS.register_module()
@@ -30,6 +30,17 @@ class CPNGlobalNet(BaseModule):
     multiply-adds): a 1x1 conv with bias commutes with bilinear resizing, whose weights sum to 1,
     so the result is the same to float rounding.
 
+    Variants (defaults: tf-cpn's layout with PyTorch's ``align_corners=False`` resizes):
+
+        - ``resize_mode``: the bilinear convention of every resize (``'asymmetric'`` is TF1's
+          ``resize_bilinear``, ``'align_corners'`` PyTorch's ``align_corners=True``).
+        - ``merge_norm_cfg``: the merge conv has no bias and is followed by this norm, applied
+          after the resize (pytorch-cpn's upsample, 1x1 conv, BN). Only the bias-free conv runs
+          before the resize, so BN sees the same statistics as in the source when training.
+        - ``heatmap_norm_after_resize``: the predictor's last norm runs after the resize to the
+          output size (pytorch-cpn's 3x3 conv, upsample, BN). The same function in eval mode;
+          in training BN's batch statistics are those of the resized maps, as in the source.
+
     Note:
 
         - batch size: B
@@ -45,6 +56,13 @@ class CPNGlobalNet(BaseModule):
         heatmap_size (tuple, optional): Output heatmap size [W, H]. It must equal the finest
             level's size (the reference predicts at input / 4). ``None`` takes that size.
         norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN')``
+        resize_mode (str): Bilinear convention, ``'half_pixel'`` (PyTorch's
+            ``align_corners=False``), ``'align_corners'`` or ``'asymmetric'`` (TF1's legacy
+            ``resize_bilinear``). Defaults to ``'half_pixel'``
+        merge_norm_cfg (dict, optional): Norm after each merge conv (which then has no bias),
+            applied after the resize. Defaults to ``None``: a merge conv with bias and no norm
+        heatmap_norm_after_resize (bool): Apply the heatmap predictor's last norm after the
+            resize to the output size instead of before it. Defaults to ``False``
         init_cfg (dict | list, optional): Initialisation; defaults to Xavier (tf-cpn's
             initializer) for convs and constant 1 for BN.
 
@@ -62,6 +80,9 @@ class CPNGlobalNet(BaseModule):
                  num_keypoints: int = 17,
                  heatmap_size: Optional[Tuple[int, int]] = None,
                  norm_cfg: ConfigType = dict(type='BN'),
+                 resize_mode: str = 'half_pixel',
+                 merge_norm_cfg: OptConfigType = None,
+                 heatmap_norm_after_resize: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         if init_cfg is None:
             init_cfg = [
@@ -86,14 +107,22 @@ class CPNGlobalNet(BaseModule):
         self.num_keypoints = num_keypoints
         self.num_levels = len(in_channels)
         self.heatmap_size = heatmap_size
+        self.resize_mode = check_resize_mode(resize_mode)
+        self.heatmap_norm_after_resize = bool(heatmap_norm_after_resize)
 
         self.lateral_convs = nn.ModuleList(
             ConvModule(c, out_channels, 1, norm_cfg=norm_cfg)
             for c in in_channels)
-        # one merge conv per level below the coarsest one; bias, no BN, no ReLU
-        self.merge_convs = nn.ModuleList(
-            nn.Conv2d(out_channels, out_channels, 1, bias=True)
-            for _ in range(self.num_levels - 1))
+        # one merge conv per level below the coarsest one; bias, no BN, no ReLU (tf-cpn), or
+        # no bias and a norm after the resize (merge_norm_cfg)
+        if merge_norm_cfg is None:
+            self.merge_convs = nn.ModuleList(
+                nn.Conv2d(out_channels, out_channels, 1, bias=True)
+                for _ in range(self.num_levels - 1))
+        else:
+            self.merge_convs = nn.ModuleList(
+                ConvModule(out_channels, out_channels, 1, norm_cfg=merge_norm_cfg, act_cfg=None)
+                for _ in range(self.num_levels - 1))
         self.predict_layers = nn.ModuleList(
             nn.Sequential(
                 ConvModule(out_channels, out_channels, 1, norm_cfg=norm_cfg),
@@ -138,7 +167,22 @@ class CPNGlobalNet(BaseModule):
                 # conv with bias commutes with bilinear resizing, whose weights sum to 1) and
                 # the conv runs at the coarser level's resolution. The resized map (or the
                 # conv's output) is saved by nothing for backward: the lateral is added in place.
-                last = resize_to(self.merge_convs[i](last), lateral.shape[-2:]).add_(lateral)
+                last = self._merge(self.merge_convs[i], last, lateral.shape[-2:]).add_(lateral)
             feats[i] = last
-            heatmaps[i] = resize_to(self.predict_layers[i](last), out_size)
+            heatmaps[i] = self._predict(self.predict_layers[i], last, out_size)
         return tuple(feats), tuple(heatmaps)
+
+    def _merge(self, merge: nn.Module, x: Tensor, size) -> Tensor:
+        """``merge(resize(x))`` with the conv run before the resize (a fresh tensor)."""
+        if isinstance(merge, ConvModule):
+            # bias-free conv, resize, then the norm at the lateral's resolution
+            return merge.norm(resize_to(merge.conv(x), size, self.resize_mode))
+        return resize_to(merge(x), size, self.resize_mode)
+
+    def _predict(self, predict: nn.Sequential, x: Tensor, size) -> Tensor:
+        """GlobalNet heatmaps (B, K, H, W) of one pyramid level, resized to ``size``."""
+        if self.heatmap_norm_after_resize:
+            hidden, last = predict
+            out = resize_to(last.conv(hidden(x)), size, self.resize_mode)
+            return last.norm(out)
+        return resize_to(predict(x), size, self.resize_mode)

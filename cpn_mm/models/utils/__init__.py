@@ -1,0 +1,4 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+from .resize import RESIZE_MODES, check_resize_mode, resize_bilinear
+
+__all__ = ['RESIZE_MODES', 'check_resize_mode', 'resize_bilinear']
