@@ -15,8 +15,7 @@ from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig, OptS
                                  Predictions)
 from torch import Tensor, nn
 
-from ..necks.cpn_global_net import resize_to
-from ..utils.resize import check_resize_mode
+from ..utils import check_resize_mode, resize_bilinear, xavier_init_cfg
 
 # (pyramid features P2..Pn, GlobalNet heatmaps), as returned by CPNGlobalNet
 CPNFeatures = Tuple[Sequence[Tensor], Sequence[Tensor]]
@@ -33,7 +32,7 @@ class CPNRefineHead(BaseHead):
     projection shortcut and a 3x3 conv+BN that predicts the K refined heatmaps. The
     bottlenecks are MMPose's ResNet ``Bottleneck`` (``expansion = in_channels / mid_channels``).
     The concatenation is never built: the last bottleneck's 1x1 convs run per level before the
-    resize, which gives the same result (see ``_final_block``) with fewer multiply-adds.
+    resize (docs/implementation.md, "Executed in a cheaper order").
 
     Variants (defaults: tf-cpn's layout with PyTorch's ``align_corners=False`` resizes):
     ``resize_mode`` sets the bilinear convention (see :class:`CPNGlobalNet`), and
@@ -74,7 +73,6 @@ class CPNRefineHead(BaseHead):
 
     .. _`CPN`: https://arxiv.org/abs/1711.07319
     """
-    _version = 2
 
     def __init__(self,
                  in_channels: int = 256,
@@ -88,12 +86,7 @@ class CPNRefineHead(BaseHead):
                  loss_refine: ConfigType = dict(type='OHKMMaskedMSELoss', topk=8),
                  decoder: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='Xavier', layer='Conv2d', distribution='uniform'),
-                dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)
-            ]
-        super().__init__(init_cfg)
+        super().__init__(xavier_init_cfg() if init_cfg is None else init_cfg)
         if not isinstance(num_levels, int) or num_levels < 1:
             raise ValueError(f'`num_levels` must be a positive integer, got {num_levels!r}')
         if not isinstance(num_keypoints, int) or num_keypoints <= 0:
@@ -174,20 +167,22 @@ class CPNRefineHead(BaseHead):
             Tensor: Refined heatmaps in shape (B, K, H, W), (H, W) the finest level's size.
         """
         pyramid, _ = self._split(feats)
+        return self._refine(pyramid)
+
+    def _refine(self, pyramid: Sequence[Tensor]) -> Tensor:
+        """:meth:`forward` on checked pyramid features."""
         out_size = pyramid[0].shape[-2:]
         return self.final_layer(self._final_block(
             [block(p) for block, p in zip(self.level_blocks, pyramid)], out_size))
 
     def _final_block(self, levels: Sequence[Tensor], out_size) -> Tensor:
-        """``final_block(cat([resize_to(x, out_size) for x in levels], dim=1))``, computed
+        """``final_block(cat([resize(x, out_size) for x in levels], dim=1))``, computed
         without the (B, L * in_channels, H, W) concatenation.
 
         The 1x1 convs that read the concatenation (``conv1`` and the projection shortcut's conv,
         both without bias) are sums over levels of 1x1 convs with the matching input-channel
-        slice of their weights, and a 1x1 conv commutes with bilinear resizing (its weights sum
-        to 1): each level's slice runs at the level's own resolution and only its output is
-        resized and summed, the same result to float rounding with ~3x fewer multiply-adds in
-        the block's 1x1 convs. The rest is MMPose's ``Bottleneck.forward``.
+        slice of their weights; each slice runs at its level's resolution and only its output is
+        resized and summed. The rest is MMPose's ``Bottleneck.forward``.
         """
         blk = self.final_block
         proj_conv, proj_norm = blk.downsample
@@ -195,9 +190,9 @@ class CPNRefineHead(BaseHead):
         w_proj = proj_conv.weight.split(self.in_channels, dim=1)
         out = identity = None
         for x, wm, wp in zip(levels, w_mid, w_proj):
-            # resize_to returns a fresh tensor (or a conv output): summing in place is safe
-            o = resize_to(F.conv2d(x, wm), out_size, self.resize_mode)
-            i = resize_to(F.conv2d(x, wp), out_size, self.resize_mode)
+            # fresh tensors (conv or resize outputs): summing in place is safe
+            o = resize_bilinear(F.conv2d(x, wm), out_size, self.resize_mode)
+            i = resize_bilinear(F.conv2d(x, wp), out_size, self.resize_mode)
             out = o if out is None else out.add_(o)
             identity = i if identity is None else identity.add_(i)
         out = blk.relu(blk.norm1(out))
@@ -272,7 +267,7 @@ class CPNRefineHead(BaseHead):
         """
         self._check_flip_indices(batch_data_samples)
         pyramid, global_heatmaps = self._split(feats)
-        refined = self.forward(feats)
+        refined = self._refine(pyramid)
 
         n_targets = len(batch_data_samples[0].gt_fields.heatmaps) if hasattr(
             batch_data_samples[0].gt_fields, 'nlevel') else 1

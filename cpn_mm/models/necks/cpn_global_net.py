@@ -7,13 +7,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
-from ..utils.resize import check_resize_mode, resize_bilinear
-
-
-def resize_to(x: Tensor, size: Tuple[int, int], mode: str = 'half_pixel') -> Tensor:
-    """Bilinear resize to ``size`` = (H, W) in convention ``mode`` (see
-    :func:`cpn_mm.models.utils.resize_bilinear`); a no-op when the size already matches."""
-    return resize_bilinear(x, size, mode)
+from ..utils import check_resize_mode, resize_bilinear, xavier_init_cfg
 
 
 @MODELS.register_module()
@@ -26,9 +20,8 @@ class CPNGlobalNet(BaseModule):
     lateral. Every pyramid level also predicts heatmaps (1x1 conv+BN+ReLU, 3x3 conv+BN without
     activation), bilinearly resized to the output size.
 
-    The merge conv runs before the resize, at the coarser level's resolution (4x fewer
-    multiply-adds): a 1x1 conv with bias commutes with bilinear resizing, whose weights sum to 1,
-    so the result is the same to float rounding.
+    The merge conv runs before the resize, at the coarser level's resolution: the same result
+    with 4x fewer multiply-adds (docs/implementation.md, "Executed in a cheaper order").
 
     Variants (defaults: tf-cpn's layout with PyTorch's ``align_corners=False`` resizes):
 
@@ -84,12 +77,7 @@ class CPNGlobalNet(BaseModule):
                  merge_norm_cfg: OptConfigType = None,
                  heatmap_norm_after_resize: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='Xavier', layer='Conv2d', distribution='uniform'),
-                dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)
-            ]
-        super().__init__(init_cfg)
+        super().__init__(xavier_init_cfg() if init_cfg is None else init_cfg)
         if (not isinstance(in_channels, (tuple, list)) or len(in_channels) < 2
                 or not all(isinstance(c, int) and c > 0 for c in in_channels)):
             raise ValueError('`in_channels` must list at least 2 positive channel counts, '
@@ -163,10 +151,8 @@ class CPNGlobalNet(BaseModule):
             if last is None:
                 last = lateral
             else:
-                # merge_conv(resize(last)) computed as resize(merge_conv(last)): equal (a 1x1
-                # conv with bias commutes with bilinear resizing, whose weights sum to 1) and
-                # the conv runs at the coarser level's resolution. The resized map (or the
-                # conv's output) is saved by nothing for backward: the lateral is added in place.
+                # merge_conv(resize(last)) as resize(merge_conv(last)); the result is saved by
+                # nothing for backward, so the lateral is added in place
                 last = self._merge(self.merge_convs[i], last, lateral.shape[-2:]).add_(lateral)
             feats[i] = last
             heatmaps[i] = self._predict(self.predict_layers[i], last, out_size)
@@ -176,13 +162,13 @@ class CPNGlobalNet(BaseModule):
         """``merge(resize(x))`` with the conv run before the resize (a fresh tensor)."""
         if isinstance(merge, ConvModule):
             # bias-free conv, resize, then the norm at the lateral's resolution
-            return merge.norm(resize_to(merge.conv(x), size, self.resize_mode))
-        return resize_to(merge(x), size, self.resize_mode)
+            return merge.norm(resize_bilinear(merge.conv(x), size, self.resize_mode))
+        return resize_bilinear(merge(x), size, self.resize_mode)
 
     def _predict(self, predict: nn.Sequential, x: Tensor, size) -> Tensor:
         """GlobalNet heatmaps (B, K, H, W) of one pyramid level, resized to ``size``."""
         if self.heatmap_norm_after_resize:
             hidden, last = predict
-            out = resize_to(last.conv(hidden(x)), size, self.resize_mode)
+            out = resize_bilinear(last.conv(hidden(x)), size, self.resize_mode)
             return last.norm(out)
-        return resize_to(predict(x), size, self.resize_mode)
+        return resize_bilinear(predict(x), size, self.resize_mode)
