@@ -4,7 +4,7 @@ from typing import Optional
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from .squared_error import per_map_squared_error
+from .squared_error import _at_least_float32, per_map_squared_error
 
 
 @MODELS.register_module()
@@ -15,6 +15,9 @@ class MaskedTargetMSELoss(nn.Module):
     MMPose's ``KeypointMSELoss(use_target_weight=True)``, the mask multiplies the target only, so
     the prediction of a masked keypoint (in CPN: not visible, COCO v < 2) is pushed toward zero
     (tf-cpn: ``label * (valids > 1.1)``).
+
+    Computed in float32: under autocast (``--amp``) the GlobalNet heatmaps arrive in bfloat16
+    and are cast here (the target is float32).
 
     Args:
         loss_weight (float): Weight of the loss. Defaults to 1.0
@@ -36,8 +39,9 @@ class MaskedTargetMSELoss(nn.Module):
             target_weights (Tensor, optional): Keypoint masks in shape (B, K)
 
         Returns:
-            Tensor: The scalar loss.
+            Tensor: The scalar loss, float32 (float64 for float64 inputs).
         """
+        output, target = _at_least_float32(output), _at_least_float32(target)
         if output.shape != target.shape or output.dim() != 4:
             raise ValueError('`output` and `target` must both have shape (B, K, H, W), got '
                              f'{tuple(output.shape)} and {tuple(target.shape)}')

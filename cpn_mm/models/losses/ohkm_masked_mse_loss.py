@@ -5,7 +5,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from .squared_error import per_map_squared_error
+from .squared_error import _at_least_float32, per_map_squared_error
 
 
 @MODELS.register_module()
@@ -15,7 +15,9 @@ class OHKMMaskedMSELoss(nn.Module):
     Per sample and keypoint, ``l[b, k] = mean_{h, w}((output - target)^2) * mask[b, k]``; the
     ``topk`` largest ``l[b, :]`` of each sample are kept, averaged over ``topk`` and then over
     the batch (tf-cpn's ``ohkm``). Masked-out keypoints take part in the ranking with loss 0, as
-    in the reference. Vectorised: one ``torch.topk`` for the whole batch.
+    in the reference. Vectorised: one ``torch.topk`` for the whole batch. Computed in float32:
+    under autocast (``--amp``) bfloat16 heatmaps are cast here, so the OHKM ranking compares
+    float32 losses.
 
     Args:
         topk (int): Number of keypoints kept per sample. Defaults to 8
@@ -46,8 +48,9 @@ class OHKMMaskedMSELoss(nn.Module):
             target_weights (Tensor, optional): Keypoint masks in shape (B, K)
 
         Returns:
-            Tensor: The scalar loss.
+            Tensor: The scalar loss, float32 (float64 for float64 inputs).
         """
+        output, target = _at_least_float32(output), _at_least_float32(target)
         if output.shape != target.shape or output.dim() != 4:
             raise ValueError('`output` and `target` must both have shape (B, K, H, W), got '
                              f'{tuple(output.shape)} and {tuple(target.shape)}')
