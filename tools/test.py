@@ -3,16 +3,17 @@
 
 Same options as MMPose's (``--work-dir``, ``--out``, ``--dump``, ``--show-dir``,
 ``--cfg-options``, ``--launcher``); runs without CUDA use gloo for ``--launcher pytorch``.
+Inference in bfloat16 (autocast; heatmaps decoded in float32) is the config's
+``model.test_cfg.dtype`` (:class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`):
 
     python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT [--dump results.pkl]
+    python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT \\
+        --cfg-options model.test_cfg.dtype=bfloat16
 """
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import cpn_mm  # noqa: E402,F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
-from cpn_mm.utils import adapt_to_device, load_mmpose_tool  # noqa: E402
+import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
+from cpn_mm.utils import adapt_to_device, load_mmpose_tool
 
 
 def main() -> None:
