@@ -89,6 +89,10 @@ class TopdownDemo:
         for name in ('config', 'checkpoint', 'det_config', 'det_checkpoint', 'onnx'):
             check_file(getattr(args, name), name if name in ('config', 'checkpoint') else
                        '--' + name.replace('_', '-'))
+        if args.det_config and args.bboxes:
+            raise InputError('give person boxes by --det-config or by --bboxes, not both')
+        if args.det_checkpoint and not args.det_config:
+            raise InputError('--det-checkpoint needs --det-config')
         if args.backend not in ('pytorch', 'onnxruntime'):
             raise InputError(f"--backend must be 'pytorch' or 'onnxruntime', got "
                              f'{args.backend!r}')
