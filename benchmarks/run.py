@@ -1,49 +1,114 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """Side-by-side speed figures of cpn_mm against MMPose's own modules and models, in one run.
 
-    python benchmarks/run.py            # full run (see README "Speed")
-    python benchmarks/run.py --quick    # smoke run (CI's tests use it)
-    python benchmarks/run.py --only train infer --threads 2
+    python benchmarks/run.py            # full run (tables in benchmarks/README.md)
+    python benchmarks/run.py --quick    # smoke run (tests/test_benchmarks.py runs it)
+    python benchmarks/run.py --only train infer --threads 2 --precision fp32 bf16
 
 Sections (``--only``):
 
-- ``targets``, ``ohkm``: target generation and the OHKM loss against MMPose's modules.
+- ``modules``: target generation and the OHKM loss against MMPose's modules.
 - ``train``: one full training step (data already in memory: data preprocessor, forward, loss,
   backward, Adam step) of CPN-R50 (configs/cpn_r50_coco_256x192.py) against MMPose's
   SimpleBaseline-R50 and MSPN-50 (one stage), all built from their configs without
-  pretrained weights, with each model's GMACs (MMEngine's FlopAnalyzer, 1 MAC per
-  multiply-add) and the peak resident memory of one step.
-- ``infer``: crops/s through each model's ``predict`` path with flip test and decoding, and
-  decoding's share of the time.
+  pretrained weights, per memory format and precision (fp32; bf16: the step under
+  :class:`cpn_mm.engine.CPUAmpOptimWrapper`, what ``tools/train.py --amp`` uses on a CPU), with
+  each model's GMACs (:func:`cpn_mm.apis.complexity`) and the peak resident memory of a step.
+- ``infer``: crops/s through each model's ``test_step`` with flip test and decoding, per
+  precision (``test_cfg.dtype``, what the test tools, the demo and ``MMPoseInferencer`` use),
+  and CPN through ONNX Runtime (:class:`cpn_mm.apis.OnnxRuntimeBackend`, float32); decoding's
+  share of the time.
 - ``data``: samples/s of the training pipeline on data/coco_sample, ours against the same
   pipeline with MMPose's MSPN multi-level MegviiHeatmap targets.
 
-Contenders are interleaved (A, B, A, B, ...) and each figure is the median of the repeats;
-the thread count (torch and OpenCV) is pinned and printed. The memory format
-(``--memory-format``) is applied to every contender alike. Prints markdown tables.
+Every contender is built as :class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator` (MMPose's
+``TopdownPoseEstimator`` plus ``test_cfg.dtype``; its head hands float32 heatmaps to the loss and
+to decoding), so every setting applies to all contenders alike. Contenders are interleaved
+(A, B, A, B, ...) and each figure is the median of the repeats; the thread count (torch, OpenCV,
+ONNX Runtime) is pinned and printed with the CPU's bfloat16 support. Prints markdown tables.
 """
 import argparse
 import copy
 import ctypes
+import dataclasses
 import gc
 import os.path as osp
 import platform
 import statistics
+import tempfile
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MMPOSE_COCO_CONFIGS = 'body_2d_keypoint/topdown_heatmap/coco/'
-MODELS = {  # name -> (config, what it is)
-    'CPN-R50': (osp.join(REPO, 'configs', 'cpn_r50_coco_256x192.py'), 'cpn_mm'),
-    'SimpleBaseline-R50': ('td-hm_res50_8xb64-210e_coco-256x192.py', 'MMPose HeatmapHead'),
-    'MSPN-50 (1 stage)': ('td-hm_mspn50_8xb32-210e_coco-256x192.py', 'MMPose MSPNHead'),
-}
+PRECISIONS = {'fp32': 'float32', 'bf16': 'bfloat16'}
+
+
+@dataclasses.dataclass(frozen=True)
+class Contender:
+    name: str
+    config: str  # absolute, or relative to MMPose's installed COCO top-down configs
+    implementation: str
+
+
+CONTENDERS = (
+    Contender('CPN-R50', osp.join(REPO, 'configs', 'cpn_r50_coco_256x192.py'), 'cpn_mm'),
+    Contender('SimpleBaseline-R50', 'td-hm_res50_8xb64-210e_coco-256x192.py',
+              'MMPose HeatmapHead'),
+    Contender('MSPN-50 (1 stage)', 'td-hm_mspn50_8xb32-210e_coco-256x192.py', 'MMPose MSPNHead'),
+)
 BASELINE = 'SimpleBaseline-R50'
+
+
+@dataclasses.dataclass
+class Settings:
+    """What one run measures and how often; :meth:`preset` gives the quick and full runs."""
+    quick: bool = False
+    threads: int = 2
+    sections: Tuple[str, ...] = ('modules', 'train', 'infer', 'data')
+    memory_formats: Tuple[str, ...] = ('channels_last', )
+    precisions: Tuple[str, ...] = ('fp32', 'bf16')
+    onnxruntime: bool = True
+    malloc: str = 'keep'
+    module_repeats: int = 15
+    train_batch: int = 8
+    train_repeats: int = 7
+    train_warmup: int = 2
+    infer_batch: int = 32
+    infer_repeats: int = 5
+    infer_warmup: int = 2
+    data_repeats: int = 7
+
+    @classmethod
+    def preset(cls, quick: bool, **overrides) -> 'Settings':
+        """The full run, or with ``quick`` a smoke run (small batches, one timed repeat)."""
+        base = cls(quick=True, module_repeats=3, train_batch=2, train_repeats=1, train_warmup=1,
+                   infer_batch=2, infer_repeats=1, infer_warmup=1, data_repeats=2) \
+            if quick else cls()
+        return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclasses.dataclass
+class Table:
+    """A markdown table: title, header, column alignment (``l``/``r`` per column), rows."""
+    title: str
+    header: List[str]
+    align: str
+    rows: List[List[str]] = dataclasses.field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [f'**{self.title}**', '', '| ' + ' | '.join(self.header) + ' |',
+                 '|' + '|'.join('---:' if a == 'r' else '---' for a in self.align) + '|']
+        lines += ['| ' + ' | '.join(r) + ' |' for r in self.rows]
+        return '\n'.join(lines) + '\n'
+
+
+def print_tables(tables: Sequence[Table]) -> None:
+    for table in tables:
+        print(table.markdown())
 
 
 # --------------------------------------------------------------------------- helpers
@@ -93,9 +158,9 @@ def peak_rss_delta_mib(fn: Callable) -> Optional[float]:
     return None if base is None or peak is None else (peak - base) / 1024
 
 
-def load_config(name: str):
+def load_config(contender: Contender):
     from mmengine.config import Config
-    path = MODELS[name][0]
+    path = contender.config
     if not osp.isabs(path):
         import mmpose  # MMPose's configs are installed with the package (.mim)
         path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', MMPOSE_COCO_CONFIGS,
@@ -103,15 +168,23 @@ def load_config(name: str):
     return Config.fromfile(path)
 
 
-def build_model(name: str, memory_format: torch.memory_format):
-    """The config's model, without pretrained weights (nothing is downloaded)."""
-    from mmpose.registry import MODELS as REGISTRY
-    cfg = load_config(name)
+def input_size_of(cfg) -> Tuple[int, int]:
+    codec = cfg.codec[0] if isinstance(cfg.codec, list) else cfg.codec
+    return tuple(codec['input_size'])  # (w, h)
+
+
+def build(contender: Contender, memory_format: str):
+    """The config's model as a MixedPrecisionTopdownPoseEstimator, without pretrained weights
+    (nothing is downloaded), in ``memory_format``."""
+    from mmpose.registry import MODELS
+    cfg = load_config(contender)
     model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.type = 'MixedPrecisionTopdownPoseEstimator'
     model_cfg.backbone.init_cfg = None
-    model = REGISTRY.build(model_cfg)
+    model = MODELS.build(model_cfg)
     model.init_weights()
-    model.to(memory_format=memory_format)
+    model.to(memory_format=torch.channels_last if memory_format == 'channels_last' else
+             torch.contiguous_format)
     return cfg, model
 
 
@@ -123,7 +196,7 @@ def make_batch(cfg, batch_size: int, seed: int = 0) -> dict:
     gen = TRANSFORMS.build(
         dict(type='GenerateTarget', encoder=codec, multilevel=isinstance(codec, list)))
     pack = TRANSFORMS.build(dict(type='PackPoseInputs'))
-    w, h = (codec[0] if isinstance(codec, list) else codec)['input_size']
+    w, h = input_size_of(cfg)
     rng = np.random.default_rng(seed)
     inputs, samples = [], []
     for _ in range(batch_size):
@@ -142,76 +215,48 @@ def make_batch(cfg, batch_size: int, seed: int = 0) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def gmacs(model, input_size) -> float:
-    """Multiply-adds of one (3, h, w) crop through what a training step runs forward, in G:
-    backbone, neck and head, with the neck's outputs kept (the trace would otherwise drop
-    GlobalNet's heatmap predictors, which only the loss reads)."""
-    from mmengine.analysis import FlopAnalyzer
-    class TrainForward(torch.nn.Module):
+def gmacs(model, cfg) -> Tuple[float, float]:
+    """(executed, straightforward) multiply-adds of one crop in G through backbone, neck and
+    head (:func:`cpn_mm.apis.complexity`); for CPN the straightforward tf-cpn forward
+    (:mod:`cpn_mm.testing`), for the others the same number."""
+    from cpn_mm.apis import complexity
+    from cpn_mm.models import CPNRefineHead
+    from cpn_mm.testing import StraightforwardGlobalNet, StraightforwardRefineHead
+    w, h = input_size_of(cfg)
+    executed = complexity(model, (h, w))['flops']['total'] / 1e9
+    if not isinstance(model.head, CPNRefineHead):
+        return executed, executed
+    parts = dict(neck=StraightforwardGlobalNet(model.neck),
+                 head=StraightforwardRefineHead(model.head))
+    return executed, complexity(model, (h, w), parts)['flops']['total'] / 1e9
 
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
 
-        def forward(self, x):
-            feats = self.model.extract_feat(x)
-            return self.model.head.forward(feats), feats
-
-    training = model.training
-    w, h = input_size
+def heatmaps_for_decoding(model, inputs: torch.Tensor) -> torch.Tensor:
+    """The float32 heatmaps the head decodes (MSPN: the last stage's), for timing decoding."""
     with torch.no_grad():
-        fa = FlopAnalyzer(TrainForward(model.eval()), (torch.rand(1, 3, h, w), ))
-        fa.unsupported_ops_warnings(False)
-        fa.uncalled_modules_warnings(False)
-        total = fa.total()
-    model.train(training)
-    return total / 1e9
-
-
-def _resize(x, size):
-    return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
-
-
-def straightforward_cpn(model):
-    """A copy of a CPN model whose neck and head run the straightforward tf-cpn forward (resize,
-    then the 1x1 convs; concatenation before the last bottleneck): the architecture's
-    multiply-adds, for the FLOP column."""
-    m = copy.deepcopy(model)
-    neck, head = m.neck, m.head
-
-    def neck_forward(inputs):
-        out_size = inputs[0].shape[-2:]
-        feats, hms, last = [None] * neck.num_levels, [None] * neck.num_levels, None
-        for i in range(neck.num_levels - 1, -1, -1):
-            lat = neck.lateral_convs[i](inputs[i])
-            if last is not None:
-                lat = neck.merge_convs[i](_resize(last, lat.shape[-2:])) + lat
-            last = feats[i] = lat
-            hms[i] = _resize(neck.predict_layers[i](last), out_size)
-        return tuple(feats), tuple(hms)
-
-    def head_forward(feats):
-        pyramid = feats[0]
-        size = pyramid[0].shape[-2:]
-        cat = torch.cat([_resize(b(p), size) for b, p in zip(head.level_blocks, pyramid)], 1)
-        return head.final_layer(head.final_block(cat))
-
-    neck.forward, head.forward = neck_forward, head_forward
-    return m
-
-
-def _table(title: str, header: List[str], align: str, rows: List[List[str]]) -> List[str]:
-    return [f'**{title}**', '', '| ' + ' | '.join(header) + ' |',
-            '|' + '|'.join('---:' if a == 'r' else '---' for a in align) + '|'] + [
-                '| ' + ' | '.join(r) + ' |' for r in rows] + ['']
+        out = model.head.forward(model.extract_feat(inputs))
+    while isinstance(out, (list, tuple)):
+        out = out[-1]
+    return out
 
 
 # --------------------------------------------------------------------------- sections
-def bench_targets(args) -> List[tuple]:
-    """Target generation per instance: GenerateTarget over our codec (all GlobalNet levels
-    and the RefineNet target in one call) vs MMPose's GenerateTarget(multilevel=True) over four
-    MegviiHeatmap codecs (the four GlobalNet levels only)."""
+def bench_modules(s: Settings) -> List[Table]:
+    """Target generation per instance and the OHKM loss, against MMPose's modules."""
     from mmpose.datasets.transforms import GenerateTarget
+    from mmpose.models.losses import KeypointOHKMMSELoss
+
+    from cpn_mm.models.losses import OHKMMaskedMSELoss
+    table = Table(f'Modules (medians of {s.module_repeats}+ repeats)',
+                  ['what', 'cpn_mm', 'MMPose', 'cpn_mm (ms)', 'MMPose (ms)', 'speed-up'],
+                  'lllrrr')
+
+    def row(what, a, b, t):
+        table.rows.append([what, a, b, f'{t["ours"] * 1e3:.3f}', f'{t["mmpose"] * 1e3:.3f}',
+                           f'{t["mmpose"] / t["ours"]:.1f}x'])
+
+    # targets: our codec (all GlobalNet levels and the RefineNet target in one call) vs
+    # MMPose's GenerateTarget(multilevel=True) over four MegviiHeatmap codecs
     input_size, heatmap_size = (192, 256), (48, 64)
     ours = GenerateTarget(
         encoder=dict(type='MultiSigmaHeatmap', input_size=input_size, heatmap_size=heatmap_size))
@@ -225,139 +270,146 @@ def bench_targets(args) -> List[tuple]:
     kpts = rng.uniform([0, 0], input_size, size=(1, 17, 2)).astype(np.float32)
     vis = (rng.uniform(size=(1, 17)) > 0.2).astype(np.float32)
 
-    def run(t):
+    def encode(t):
         return lambda: t.transform(dict(keypoints=kpts.copy(), keypoints_visible=vis.copy()))
 
-    t = timeit({'ours': run(ours), 'mmpose': run(theirs)}, args.repeats * 20)
-    return [('targets per instance (K=17, 64x48)', 'MultiSigmaHeatmap (5 maps)',
-             'GenerateTarget + 4x MegviiHeatmap', t['ours'], t['mmpose'])]
+    row('targets per instance (K=17, 64x48)', 'MultiSigmaHeatmap (5 maps)',
+        'GenerateTarget + 4x MegviiHeatmap',
+        timeit({'ours': encode(ours), 'mmpose': encode(theirs)}, s.module_repeats * 20))
 
-
-def bench_ohkm(args) -> List[tuple]:
-    """OHKM loss forward + backward at B=64, K=17, 64x48."""
-    from mmpose.models.losses import KeypointOHKMMSELoss
-
-    from cpn_mm.models.losses import OHKMMaskedMSELoss
-    ours, theirs = OHKMMaskedMSELoss(topk=8), KeypointOHKMMSELoss(use_target_weight=True, topk=8)
+    # OHKM loss forward + backward at B=64, K=17, 64x48
     g = torch.Generator().manual_seed(0)
-    out = torch.rand(64, 17, 64, 48, generator=g)
+    x = torch.rand(64, 17, 64, 48, generator=g).requires_grad_(True)
     tgt = torch.rand(64, 17, 64, 48, generator=g)
     w = (torch.rand(64, 17, generator=g) > 0.2).float()
 
-    x = out.requires_grad_(True)
-
-    def run(loss):
+    def loss_step(loss):
         def fn():
             x.grad = None
             loss(x, tgt, w).backward()
         return fn
 
-    t = timeit({'ours': run(ours), 'mmpose': run(theirs)}, args.repeats)
-    return [('OHKM loss fwd+bwd (B=64, K=17, 64x48)', 'OHKMMaskedMSELoss',
-             'KeypointOHKMMSELoss', t['ours'], t['mmpose'])]
+    row('OHKM loss fwd+bwd (B=64, K=17, 64x48)', 'OHKMMaskedMSELoss', 'KeypointOHKMMSELoss',
+        timeit({'ours': loss_step(OHKMMaskedMSELoss(topk=8)),
+                'mmpose': loss_step(KeypointOHKMMSELoss(use_target_weight=True, topk=8))},
+               s.module_repeats))
+    return [table]
 
 
-def _memory_formats(args) -> List[str]:
-    if args.memory_format == 'both':
-        return ['channels_last', 'contiguous']
-    return [args.memory_format]
-
-
-def bench_train(args) -> List[str]:
-    """Training steps, models interleaved, one table per memory format."""
+def bench_train(s: Settings) -> List[Table]:
+    """Training steps of every contender and precision, interleaved; one table per memory
+    format."""
     from mmengine.optim import build_optim_wrapper
-    B = args.train_batch
-    lines = []
-    flops: Dict[str, tuple] = {}
-    for fmt in _memory_formats(args):
-        mf = getattr(torch, fmt if fmt == 'channels_last' else 'contiguous_format')
+    tables = []
+    flops: Dict[str, Tuple[float, float]] = {}
+    for fmt in s.memory_formats:
         steps, mems = {}, {}
-        for name in MODELS:
-            cfg, model = build_model(name, mf)
-            if name not in flops:
-                size = (cfg.codec[0] if isinstance(cfg.codec, list) else cfg.codec)['input_size']
-                executed = gmacs(model, size)
-                arch = gmacs(straightforward_cpn(model), size) if name == 'CPN-R50' else executed
-                flops[name] = (arch, executed)
+        for c in CONTENDERS:
+            cfg, model = build(c, fmt)
+            if c.name not in flops:
+                flops[c.name] = gmacs(model, cfg)
             model.train()
-            # the configs' optimizer (Adam) with a fixed learning rate, as the runner builds it
-            wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='Adam', lr=1e-4)))
-            data = make_batch(cfg, B)
-            steps[name] = (lambda m=model, w=wrapper, d=data: m.train_step(d, w))
-        t = timeit(steps, args.train_repeats, warmup=args.train_warmup)
-        for name, fn in steps.items():  # one step each, alone, after the timed ones
-            mems[name] = peak_rss_delta_mib(fn)
+            data = make_batch(cfg, s.train_batch)
+            for prec in s.precisions:
+                # the configs' optimizer (Adam) with a fixed learning rate, as the runner builds
+                # it; bf16: what tools/train.py --amp builds on a CPU
+                wrapper_cfg = dict(optimizer=dict(type='Adam', lr=1e-4))
+                if prec == 'bf16':
+                    wrapper_cfg.update(type='CPUAmpOptimWrapper', dtype='bfloat16')
+                wrapper = build_optim_wrapper(model, wrapper_cfg)
+                steps[c.name, prec] = (lambda m=model, w=wrapper, d=data: m.train_step(d, w))
+        t = timeit(steps, s.train_repeats, warmup=s.train_warmup)
+        for key, fn in steps.items():  # one step each, alone, after the timed ones
+            mems[key] = peak_rss_delta_mib(fn)
         del steps
         gc.collect()
-        rows = []
-        base_t, base_f = t[BASELINE], flops[BASELINE][1]
-        for name in MODELS:
-            arch, executed = flops[name]
-            rt, rf = t[name] / base_t, executed / base_f
-            gm = f'{executed:.2f}' if abs(arch - executed) < 5e-3 else \
-                f'{executed:.2f} ({arch:.2f} straightforward)'
-            mem = 'n/a' if mems[name] is None else f'{mems[name]:.0f}'
-            rows.append([name, MODELS[name][1], gm, f'{t[name]:.3f}', f'{rt:.2f}', f'{rf:.2f}',
-                         f'{rt / rf:.2f}', mem])
-        lines += _table(
-            f'Training step, B={B}, 256x192, {fmt}, {args.threads} threads '
-            f'(medians of {args.train_repeats})',
-            ['model', 'implementation', 'GMAC / crop', 'step (s)', f'step / {BASELINE}',
-             f'GMAC / {BASELINE}', 'step ratio / GMAC ratio', 'peak RSS of a step (MiB)'],
-            'llrrrrrr', rows)
-    return lines
+        table = Table(
+            f'Training step, B={s.train_batch}, 256x192, {fmt}, {s.threads} threads '
+            f'(medians of {s.train_repeats})',
+            ['model', 'implementation', 'precision', 'GMAC / crop', 'step (s)',
+             'bf16 speed-up', f'step / {BASELINE}', f'GMAC / {BASELINE}',
+             'step ratio / GMAC ratio', 'peak RSS of a step (MiB)'], 'lllrrrrrrr')
+        for prec in s.precisions:
+            base_t, base_f = t[BASELINE, prec], flops[BASELINE][0]
+            for c in CONTENDERS:
+                executed, arch = flops[c.name]
+                rt, rf = t[c.name, prec] / base_t, executed / base_f
+                gm = f'{executed:.2f}' if abs(arch - executed) < 5e-3 else \
+                    f'{executed:.2f} ({arch:.2f} straightforward)'
+                speedup = f'{t[c.name, "fp32"] / t[c.name, prec]:.2f}x' \
+                    if 'fp32' in s.precisions else 'n/a'
+                mem = mems[c.name, prec]
+                table.rows.append([c.name, c.implementation, prec, gm, f'{t[c.name, prec]:.3f}',
+                                   speedup, f'{rt:.2f}', f'{rf:.2f}', f'{rt / rf:.2f}',
+                                   'n/a' if mem is None else f'{mem:.0f}'])
+        tables.append(table)
+    return tables
 
 
-def bench_infer(args) -> List[str]:
-    """``test_step`` (data preprocessor, flip test, decoding, results in the input image) under
-    ``torch.no_grad``, models interleaved; decoding timed inside the same calls."""
-    B = args.infer_batch
-    mf = torch.channels_last if 'channels_last' in _memory_formats(args) else \
-        torch.contiguous_format
-    fns, decode_times = {}, {}
-    for name in MODELS:
-        cfg, model = build_model(name, mf)
+def bench_infer(s: Settings) -> List[Table]:
+    """``test_step`` (data preprocessor, flip test, decoding, keypoints in the input image)
+    under ``torch.no_grad`` for every contender and precision, plus CPN through ONNX Runtime;
+    interleaved. Decoding (the head's ``decode`` on float32 heatmaps) is timed on its own."""
+    from cpn_mm.apis import OnnxRuntimeBackend, export_onnx
+    fmt = s.memory_formats[0]
+    fns: Dict[tuple, Callable] = {}
+    decode_fns: Dict[str, Callable] = {}
+    tmp = tempfile.TemporaryDirectory(prefix='cpn_bench_')
+    for c in CONTENDERS:
+        cfg, model = build(c, fmt)
         model.eval()
-        head = model.head
-        decode_times[name] = []
+        assert model.test_cfg.get('flip_test', False), c.name
+        data = make_batch(cfg, s.infer_batch)
 
-        def timed_decode(*a, _decode=head.decode, _store=decode_times[name], **kw):
-            t0 = time.perf_counter()
-            out = _decode(*a, **kw)
-            _store.append(time.perf_counter() - t0)
-            return out
-
-        head.decode = timed_decode
-        data = make_batch(cfg, B)
-        assert model.test_cfg.get('flip_test', False), name
-
-        def fn(m=model, d=data):
+        def step(m=model, d=data, dtype='float32'):
+            m.test_cfg['dtype'] = dtype
             with torch.no_grad():
                 m.test_step(d)
 
-        fns[name] = fn
-    warmup = args.train_warmup
-    t = timeit(fns, args.infer_repeats, warmup=warmup)
-    rows = []
-    for name in MODELS:
-        dec = statistics.median(decode_times[name][warmup:])
-        fwd = t[name] - dec
-        rows.append([name, MODELS[name][1], f'{B / t[name]:.1f}', f'{t[name] * 1e3:.0f}',
-                     f'{dec * 1e3:.1f}', f'{100 * dec / fwd:.1f}%'])
-    fmt = 'channels_last' if mf == torch.channels_last else 'contiguous'
-    return _table(
-        f'Inference with flip test, B={B}, 256x192, {fmt}, {args.threads} threads '
-        f'(medians of {args.infer_repeats})',
-        ['model', 'implementation', 'crops/s', 'batch (ms)', 'decoding (ms)',
-         'decoding / rest of predict'], 'llrrrr', rows)
+        for prec in s.precisions:
+            fns[c.name, 'PyTorch', prec] = (lambda st=step, p=prec: st(dtype=PRECISIONS[p]))
+        heatmaps = heatmaps_for_decoding(model, model.data_preprocessor(data, False)['inputs'])
+        decode_fns[c.name] = (lambda m=model, hm=heatmaps: m.head.decode(hm))
+        if s.onnxruntime and c.name == 'CPN-R50':
+            onnx_file = export_onnx(model.to(memory_format=torch.contiguous_format),
+                                    osp.join(tmp.name, 'cpn_r50.onnx'))
+            model.to(memory_format=torch.channels_last if fmt == 'channels_last' else
+                     torch.contiguous_format)
+            backend = OnnxRuntimeBackend(onnx_file, model, threads=s.threads)
+
+            def ort_step(b=backend, d=data):
+                with torch.no_grad():
+                    b.test_step(d)
+
+            fns[c.name, 'ONNX Runtime', 'fp32'] = ort_step
+    t = timeit(fns, s.infer_repeats, warmup=s.infer_warmup)
+    dec = timeit(decode_fns, s.infer_repeats * 3, warmup=1)
+    tmp.cleanup()
+    table = Table(
+        f'Inference with flip test, B={s.infer_batch}, 256x192, {fmt}, {s.threads} threads '
+        f'(medians of {s.infer_repeats})',
+        ['model', 'implementation', 'backend', 'precision', 'crops/s', 'batch (ms)',
+         'speed-up vs PyTorch fp32', 'decoding (ms)', 'decoding / rest of predict'],
+        'llllrrrrr')
+    for c in CONTENDERS:
+        for (name, backend, prec), sec in t.items():
+            if name != c.name:
+                continue
+            ref = t.get((name, 'PyTorch', 'fp32'))
+            table.rows.append([
+                name, c.implementation, backend, prec, f'{s.infer_batch / sec:.1f}',
+                f'{sec * 1e3:.0f}', 'n/a' if ref is None else f'{ref / sec:.2f}x',
+                f'{dec[name] * 1e3:.1f}', f'{100 * dec[name] / (sec - dec[name]):.1f}%'])
+    return [table]
 
 
-def bench_data(args) -> List[str]:
+def bench_data(s: Settings) -> List[Table]:
     """The CPN config's train_pipeline on the COCO sample (CPNCocoDataset), against the same
     pipeline with MMPose's MSPN GenerateTarget (multilevel, four MegviiHeatmap codecs)."""
     from mmpose.registry import DATASETS
-    cfg = load_config('CPN-R50')
-    mspn = load_config('MSPN-50 (1 stage)')
+    by_name = {c.name: c for c in CONTENDERS}
+    cfg = load_config(by_name['CPN-R50'])
+    mspn = load_config(by_name['MSPN-50 (1 stage)'])
     theirs_pipeline = copy.deepcopy(cfg.train_pipeline)
     i = [j for j, t in enumerate(theirs_pipeline) if t['type'] == 'GenerateTarget'][0]
     theirs_pipeline[i] = [t for t in mspn.train_pipeline if t['type'] == 'GenerateTarget'][0]
@@ -369,27 +421,26 @@ def bench_data(args) -> List[str]:
                  ann_file='test_coco.json', data_prefix=dict(img=''), pipeline=pipeline))
     n = len(datasets['ours'])
 
-    def run(ds):
+    def one_pass(ds):
         def fn():
             for j in range(n):
                 ds[j]
         return fn
 
-    t = timeit({k: run(ds) for k, ds in datasets.items()}, args.data_repeats, warmup=1)
+    t = timeit({k: one_pass(ds) for k, ds in datasets.items()}, s.data_repeats, warmup=1)
     a, b = n / t['ours'], n / t['mmpose']
-    return _table(
+    return [Table(
         f'Training data pipeline (LoadImage .. PackPoseInputs), data/coco_sample ({n} persons), '
-        f'1 process (medians of {args.data_repeats} passes)',
+        f'1 process (medians of {s.data_repeats} passes)',
         ['pipeline', 'GenerateTarget', 'samples/s', 'ms / sample', 'speed-up'], 'llrrr',
         [['cpn_mm (config train_pipeline)', 'MultiSigmaHeatmap (5 maps)', f'{a:.0f}',
           f'{1e3 / a:.2f}', f'{a / b:.2f}x'],
          ['MMPose MSPN targets', 'multilevel, 4x MegviiHeatmap', f'{b:.0f}', f'{1e3 / b:.2f}',
-          '1.00x']])
+          '1.00x']])]
 
 
-MODULE_SECTIONS = {'targets': bench_targets, 'ohkm': bench_ohkm}
-TABLE_SECTIONS = {'train': bench_train, 'infer': bench_infer, 'data': bench_data}
-SECTIONS = [*MODULE_SECTIONS, *TABLE_SECTIONS]
+SECTIONS: Dict[str, Callable[[Settings], List[Table]]] = {
+    'modules': bench_modules, 'train': bench_train, 'infer': bench_infer, 'data': bench_data}
 
 
 def cpu_name() -> str:
@@ -403,62 +454,64 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def main() -> None:
+def parse_args(argv: Optional[List[str]] = None) -> Settings:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='few repeats (smoke run)')
     parser.add_argument('--threads', type=int, default=2, help='torch threads (pinned)')
-    parser.add_argument('--only', nargs='+', choices=SECTIONS, default=None,
+    parser.add_argument('--only', nargs='+', choices=list(SECTIONS), default=None,
                         help='run only these sections')
     parser.add_argument('--memory-format', choices=['channels_last', 'contiguous', 'both'],
-                        default=None, help='of the models and activations, for every contender '
-                        '(default: both in a full run, channels_last with --quick)')
+                        default='channels_last',
+                        help='of the models and activations, for every contender')
+    parser.add_argument('--precision', nargs='+', choices=list(PRECISIONS), default=None,
+                        help='precisions of the training and inference tables (default both)')
+    parser.add_argument('--no-onnxruntime', action='store_true',
+                        help='leave out CPN through ONNX Runtime in the inference table')
     parser.add_argument('--malloc', choices=['keep', 'default'], default='keep',
                         help='keep: glibc keeps freed memory for reuse (cpn_mm.utils.'
                         'keep_freed_memory, what KeepFreedMemoryHook does), for every '
                         'contender; default: glibc\'s defaults (large blocks mmapped anew)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    formats = ('channels_last', 'contiguous') if args.memory_format == 'both' else \
+        (args.memory_format, )
+    precisions = tuple(p for p in PRECISIONS if args.precision is None or p in args.precision)
+    return Settings.preset(
+        args.quick, threads=args.threads, sections=tuple(args.only) if args.only else None,
+        memory_formats=formats, precisions=precisions,
+        onnxruntime=False if args.no_onnxruntime else None, malloc=args.malloc)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    s = parse_args(argv)
     malloc = 'glibc defaults'
-    if args.malloc == 'keep':
+    if s.malloc == 'keep':
         from cpn_mm.utils import keep_freed_memory
         malloc = 'freed memory kept (keep_freed_memory)' if keep_freed_memory() else \
             'glibc defaults (keep_freed_memory unsupported here)'
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(s.threads)
     import cv2
-    cv2.setNumThreads(args.threads)
+    cv2.setNumThreads(s.threads)
     import cpn_mm  # noqa: F401
     from mmengine.logging import MMLogger
     from mmpose.utils import register_all_modules
+
+    from cpn_mm.utils.precision import cpu_bf16_support
     MMLogger.get_instance('cpn_mm_benchmark', log_level='WARNING')  # no init_weights report
     register_all_modules()
-    quick = args.quick
-    if args.memory_format is None:
-        args.memory_format = 'channels_last' if quick else 'both'
-    args.repeats = 3 if quick else 15
-    args.train_batch, args.train_repeats, args.train_warmup = (2, 2, 1) if quick else (8, 7, 2)
-    args.infer_batch, args.infer_repeats = (4, 2) if quick else (32, 5)
-    args.data_repeats = 2 if quick else 7
 
     t0 = time.perf_counter()
-    rows, lines = [], []
-    for name in args.only or SECTIONS:
-        if name in MODULE_SECTIONS:
-            rows += MODULE_SECTIONS[name](args)
-        else:
-            lines += TABLE_SECTIONS[name](args)
-    print(f'\nMachine: {cpu_name()} ({platform.machine()}), {torch.get_num_threads()} torch '
-          f'threads, {cv2.getNumThreads()} OpenCV threads, torch {torch.__version__}, '
-          f'malloc: {malloc}, '
-          f'{"quick" if quick else "full"} run, medians of the repeats given per table '
-          f'({time.perf_counter() - t0:.0f} s)\n')
-    if rows:
-        print(f'**Modules (medians of {args.repeats}+ repeats)**\n')
-        print('| what | cpn_mm | MMPose | cpn_mm (ms) | MMPose (ms) | speed-up |')
-        print('|---|---|---|---:|---:|---:|')
-        for what, a, b, ta, tb in rows:
-            print(f'| {what} | {a} | {b} | {ta * 1e3:.3f} | {tb * 1e3:.3f} | {tb / ta:.1f}x |')
-        print()
-    print('\n'.join(lines))
+    tables: List[Table] = []
+    for name in s.sections:
+        tables += SECTIONS[name](s)
+    support = cpu_bf16_support()
+    bf16 = f'native bfloat16: {support}' if support != 'none' else \
+        'no native bfloat16 (emulated: bf16 is slower than fp32 here)'
+    print(f'\nMachine: {cpu_name()} ({platform.machine()}), {bf16}, {torch.get_num_threads()} '
+          f'torch threads, {cv2.getNumThreads()} OpenCV threads, torch {torch.__version__}, '
+          f'malloc: {malloc}, {"quick" if s.quick else "full"} run, medians of the repeats '
+          f'given per table ({time.perf_counter() - t0:.0f} s)\n')
+    print_tables(tables)
 
 
 if __name__ == '__main__':

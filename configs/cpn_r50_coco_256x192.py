@@ -35,7 +35,7 @@ codec = dict(
 
 # model settings
 model = dict(
-    type='TopdownPoseEstimator',
+    type='MixedPrecisionTopdownPoseEstimator',  # TopdownPoseEstimator + test_cfg.dtype
     data_preprocessor=dict(
         type='PoseDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -60,7 +60,8 @@ model = dict(
         loss_global=dict(type='MaskedTargetMSELoss', loss_weight=0.5),
         loss_refine=dict(type='OHKMMaskedMSELoss', topk=8, loss_weight=1.0),
         decoder=codec),
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+    # dtype: inference precision, 'float32' or 'bfloat16' (autocast; decoding reads float32)
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False, dtype='float32'))
 
 # base dataset settings (dataset_type is read by MMPoseInferencer)
 dataset_type = 'CPNCocoDataset'

@@ -11,15 +11,13 @@ are.
 """
 import argparse
 import glob
-import json
 import os
 import os.path as osp
-import sys
+
+import cpn_mm  # noqa: F401
+from cpn_mm.apis import coco_gt_boxes, inference_topdown_batch, init_model
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-import cpn_mm  # noqa: E402,F401
 
 
 def parse_args():
@@ -38,33 +36,24 @@ def draw_predictions(cfg, checkpoint: str, out_dir: str) -> str:
     import cv2
     import mmcv
     import numpy as np
-    from mmpose.apis import inference_topdown, init_model
     from mmpose.registry import VISUALIZERS
     from mmpose.structures import merge_data_samples
 
     ds = cfg.val_dataloader.dataset
-    ann_file = osp.join(ds.data_root, ds.ann_file)
-    with open(ann_file) as f:
-        coco = json.load(f)
     model = init_model(cfg, checkpoint, device='cpu')
     visualizer = VISUALIZERS.build(
         dict(type='PoseLocalVisualizer', name='cpn_sample', radius=3, line_width=2))
     visualizer.set_dataset_meta(model.dataset_meta)
     os.makedirs(out_dir, exist_ok=True)
     tiles = []
-    for img in coco['images']:
-        path = osp.join(ds.data_root, img['file_name'])
-        boxes = np.array([a['bbox'] for a in coco['annotations']
-                          if a['image_id'] == img['id'] and a['num_keypoints'] > 0],
-                         dtype=np.float32).reshape(-1, 4)
-        boxes[:, 2:] += boxes[:, :2]  # xywh -> xyxy
-        result = merge_data_samples(inference_topdown(model, path, boxes, bbox_format='xyxy'))
+    for path, boxes in coco_gt_boxes(osp.join(ds.data_root, ds.ann_file)).items():
+        result = merge_data_samples(inference_topdown_batch(model, path, boxes))
         image = mmcv.imread(path, channel_order='rgb')
         visualizer.add_datasample(
             'pred', image, data_sample=result, draw_gt=False, draw_bbox=True,
             kpt_thr=0.3, show=False)
         drawn = visualizer.get_image()
-        mmcv.imwrite(mmcv.rgb2bgr(drawn), osp.join(out_dir, img['file_name']))
+        mmcv.imwrite(mmcv.rgb2bgr(drawn), osp.join(out_dir, osp.basename(path)))
         h = 360
         tiles.append(cv2.resize(drawn, (int(drawn.shape[1] * h / drawn.shape[0]), h)))
     montage = osp.join(out_dir, 'predictions.jpg')

@@ -3,16 +3,16 @@
 
 Same options as MMPose's (``--work-dir``, ``--out``, ``--dump``, ``--show-dir``,
 ``--cfg-options``, ``--launcher``); runs without CUDA use gloo for ``--launcher pytorch``.
+Inference in bfloat16 (autocast; heatmaps decoded in float32) is the config's
+``model.test_cfg.dtype`` (:class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`):
 
     python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT [--dump results.pkl]
+    python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT \\
+        --cfg-options model.test_cfg.dtype=bfloat16
 """
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import cpn_mm  # noqa: E402,F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
-from cpn_mm.utils import adapt_to_device, load_mmpose_tool  # noqa: E402
+import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
+from cpn_mm.apis import InputError, check_file
+from cpn_mm.utils import adapt_to_device, load_mmpose_tool
 
 
 def main() -> None:
@@ -22,8 +22,10 @@ def main() -> None:
     mmpose_merge_args = tool.merge_args
 
     def merge_args(cfg, args):
-        if not osp.isfile(args.checkpoint):
-            raise SystemExit(f'error: checkpoint not found: {args.checkpoint}')
+        try:
+            check_file(args.checkpoint, 'checkpoint')
+        except InputError as e:
+            raise SystemExit(f'error: {e}')
         cfg = mmpose_merge_args(cfg, args)
         adapt_to_device(cfg)
         return cfg

@@ -55,16 +55,24 @@ def slurm_to_torch_env(environ: Optional[MutableMapping[str, str]] = None) -> No
 
 
 def adapt_to_device(cfg) -> None:
-    """Use gloo on the CPU for distributed runs when there is no CUDA.
+    """Adapt a merged config to a machine without CUDA. With CUDA nothing changes.
 
-    For ``--launcher pytorch`` (torchrun's variables) and ``--launcher slurm`` (Slurm's
-    variables, mapped by :func:`slurm_to_torch_env`), MMEngine 0.10.7 would call
-    ``torch.cuda.set_device`` and give DDP ``device_ids``: instead the gloo process group is
-    initialised here and the model is wrapped by
-    :class:`cpn_mm.engine.CPUDistributedDataParallel`. With CUDA nothing changes.
+    - Distributed runs (``--launcher pytorch`` with torchrun's variables, ``--launcher slurm``
+      with Slurm's, mapped by :func:`slurm_to_torch_env`) use gloo on the CPU: MMEngine 0.10.7
+      would call ``torch.cuda.set_device`` and give DDP ``device_ids``; instead the gloo process
+      group is initialised here and the model is wrapped by
+      :class:`cpn_mm.engine.CPUDistributedDataParallel`.
+    - ``--amp`` (``optim_wrapper.type='AmpOptimWrapper'``, which refuses to run without an
+      accelerator) becomes :class:`cpn_mm.engine.CPUAmpOptimWrapper`: bfloat16 autocast on the
+      CPU, no loss scaling (``loss_scale`` is dropped). A model of type
+      ``TopdownPoseEstimator`` becomes :class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`
+      (same model; its head returns float32 so losses and accuracy read float32).
     """
+    if torch.cuda.is_available():
+        return
+    _cpu_amp(cfg)
     launcher = cfg.get('launcher', 'none')
-    if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available():
+    if launcher not in ('pytorch', 'slurm'):
         return
     if launcher == 'slurm':
         slurm_to_torch_env()
@@ -77,3 +85,23 @@ def adapt_to_device(cfg) -> None:
     import torch.distributed as dist
     if not dist.is_initialized():
         dist.init_process_group(backend=dist_cfg['backend'])
+
+
+def _cpu_amp(cfg) -> None:
+    """``AmpOptimWrapper`` -> ``CPUAmpOptimWrapper`` (bfloat16) where only a CPU exists."""
+    from mmengine.device import get_device
+    optim_wrapper = cfg.get('optim_wrapper', None)
+    if optim_wrapper is None or get_device() != 'cpu':
+        return
+    kind = optim_wrapper.get('type', 'OptimWrapper')
+    if not (kind == 'AmpOptimWrapper' or getattr(kind, '__name__', '') == 'AmpOptimWrapper'):
+        return
+    dtype = optim_wrapper.get('dtype', None) or 'bfloat16'
+    if dtype not in ('bfloat16', 'bf16', torch.bfloat16):
+        raise ValueError(f'--amp on the CPU trains in bfloat16: `optim_wrapper.dtype` must be '
+                         f"'bfloat16' or None, got {dtype!r}")
+    optim_wrapper.type = 'CPUAmpOptimWrapper'
+    optim_wrapper.dtype = 'bfloat16'
+    optim_wrapper.pop('loss_scale', None)
+    if cfg.get('model', {}).get('type') == 'TopdownPoseEstimator':
+        cfg.model.type = 'MixedPrecisionTopdownPoseEstimator'

@@ -1,35 +1,12 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """The optimised forwards of CPNGlobalNet and CPNRefineHead (1x1 convs moved before the bilinear
-resizes, no concatenation) against the straightforward computation of the same modules."""
+resizes, no concatenation) against the straightforward computation of the same modules
+(cpn_mm.testing, also the benchmark's reference)."""
 import pytest
 import torch
-import torch.nn.functional as F
 from mmpose.registry import MODELS
 
-
-def _resize(x, size):
-    return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
-
-
-def straightforward_neck(neck, inputs):
-    """tf-cpn's create_global_net: resize, then the merge conv, then add the lateral."""
-    out_size = inputs[0].shape[-2:]
-    feats, heatmaps, last = [None] * neck.num_levels, [None] * neck.num_levels, None
-    for i in range(neck.num_levels - 1, -1, -1):
-        lateral = neck.lateral_convs[i](inputs[i])
-        if last is not None:
-            lateral = neck.merge_convs[i](_resize(last, lateral.shape[-2:])) + lateral
-        last = feats[i] = lateral
-        heatmaps[i] = _resize(neck.predict_layers[i](last), out_size)
-    return feats, heatmaps
-
-
-def straightforward_head(head, feats):
-    """tf-cpn's create_refine_net: resize every level, concatenate, bottleneck, predict."""
-    pyramid = feats[0]
-    out_size = pyramid[0].shape[-2:]
-    cat = torch.cat([_resize(b(p), out_size) for b, p in zip(head.level_blocks, pyramid)], 1)
-    return head.final_layer(head.final_block(cat))
+from cpn_mm.testing import straightforward_head, straightforward_neck
 
 
 def _build(num_levels=4, channels=32, K=5):

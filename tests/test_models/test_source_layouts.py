@@ -6,35 +6,10 @@ sources' descriptions, in training and eval mode, with gradients."""
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from mmpose.registry import MODELS
 
 from cpn_mm.models.utils import RESIZE_MODES, resize_bilinear
-
-
-def tf_legacy_resize(x, size):
-    """TF1 ``resize_bilinear(align_corners=False, half_pixel_centers=False)`` by gathering:
-    source = destination * in / out, floor, clamp the upper neighbour, lerp."""
-    (h, w), (oh, ow) = x.shape[-2:], size
-
-    def axis(n_in, n_out):
-        src = torch.arange(n_out, dtype=torch.float64) * (n_in / n_out)
-        lo = src.floor().long()
-        return lo, (lo + 1).clamp(max=n_in - 1), (src - lo).to(x.dtype)
-
-    y0, y1, fy = axis(h, oh)
-    x0, x1, fx = axis(w, ow)
-    top, bottom = x[..., y0, :], x[..., y1, :]
-    rows = top + (bottom - top) * fy[:, None]
-    return rows[..., x0] + (rows[..., x1] - rows[..., x0]) * fx
-
-
-def reference_resize(x, size, mode):
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    if mode == 'asymmetric':
-        return tf_legacy_resize(x, size)
-    return F.interpolate(x, size=size, mode='bilinear', align_corners=mode == 'align_corners')
+from cpn_mm.testing import straightforward_head, straightforward_neck, tf_legacy_resize
 
 
 @pytest.mark.parametrize('size', [(16, 12), (64, 48), (5, 7), (3, 2), (8, 6)])
@@ -69,36 +44,6 @@ LAYOUTS = {
                   heatmap_norm_after_resize=True),
         head=dict(resize_mode='align_corners', cascade_projection_shortcut=True)),
 }
-
-
-def straightforward_neck(neck, inputs):
-    """Top-down: resize, merge conv (+ BN), add; predictors: 1x1, 3x3 conv, (BN,) resize (, BN)."""
-    mode = neck.resize_mode
-    out_size = inputs[0].shape[-2:]
-    feats, heatmaps, last = [None] * neck.num_levels, [None] * neck.num_levels, None
-    for i in range(neck.num_levels - 1, -1, -1):
-        lateral = neck.lateral_convs[i](inputs[i])
-        if last is not None:
-            up = reference_resize(last, lateral.shape[-2:], mode)
-            lateral = neck.merge_convs[i](up) + lateral
-        last = feats[i] = lateral
-        hidden, pred = neck.predict_layers[i]
-        if neck.heatmap_norm_after_resize:
-            heatmaps[i] = pred.norm(reference_resize(pred.conv(hidden(last)), out_size, mode))
-        else:
-            heatmaps[i] = reference_resize(pred(hidden(last)), out_size, mode)
-    return feats, heatmaps
-
-
-def straightforward_head(head, feats):
-    """Cascades, resize, concatenate (P2..Pn), bottleneck, predict."""
-    pyramid = feats[0]
-    out_size = pyramid[0].shape[-2:]
-    cat = torch.cat([
-        reference_resize(b(p), out_size, head.resize_mode)
-        for b, p in zip(head.level_blocks, pyramid)
-    ], 1)
-    return head.final_layer(head.final_block(cat))
 
 
 def _build(layout, channels=32, K=5, num_levels=4):

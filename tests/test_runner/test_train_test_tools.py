@@ -150,3 +150,20 @@ def test_mmpose_own_tools_with_custom_imports(tmp_path):
     run([PY, osp.join(tools, 'test.py'), str(cfg_file), osp.join(work_dir, 'epoch_1.pth'),
          '--work-dir', work_dir, '--out', out, '--cfg-options', *FAST])
     assert 'coco/AP' in mmengine.load(out)
+
+
+@pytest.mark.parametrize('boxes', ['ground_truth', 'detected'])
+def test_bfloat16_inference_keeps_sample_ap(main_job, tmp_path, boxes):
+    """tools/test.py with ``model.test_cfg.dtype=bfloat16`` on the main job's checkpoint: COCO
+    AP on the sample within 0.01 of float32, with ground-truth and with detected boxes."""
+    work_dir, stdout = main_job
+    ckpt = re.search(r'checkpoint: (\S+)', stdout).group(1)
+    extra = ['test_dataloader.dataset.bbox_file=None'] if boxes == 'ground_truth' else []
+    ap = {}
+    for dtype in ('float32', 'bfloat16'):
+        out = str(tmp_path / f'{dtype}.json')
+        run([PY, 'tools/test.py', SAMPLE_CONFIG, ckpt, '--work-dir', str(tmp_path / dtype),
+             '--out', out, '--cfg-options', *FAST, f'model.test_cfg.dtype={dtype}', *extra])
+        ap[dtype] = mmengine.load(out)['coco/AP']
+    assert ap['float32'] > (0.9 if boxes == 'ground_truth' else 0.5)
+    assert abs(ap['bfloat16'] - ap['float32']) <= 0.01, ap

@@ -1,30 +1,29 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""Shared pieces of the tool tests: paths, loading a tool as a module, a random-weight detector."""
-import importlib.util
+"""Shared pieces of the tool tests: paths, running a tool's command line, a detector."""
+import os
 import os.path as osp
 import socket
+import subprocess
 import sys
 
 from ..conftest import REPO, SAMPLE
 
-TOOLS = osp.join(REPO, 'tools')
 SAMPLE_IMAGES = ('000000000785.jpg', '000000040083.jpg', '000000196141.jpg', '000000197388.jpg')
 SAMPLE_IDS = (785, 40083, 196141, 197388)
 DET_JSON = osp.join(SAMPLE, 'test_coco_det_AP_H_56.json')
 
 
-def load_tool(relpath: str):
-    """Import ``tools/<relpath>`` as a module (the tools are scripts, not a package)."""
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)  # export_onnx imports vis_heatmaps as the CLI does
-    name = 'tool_' + osp.splitext(relpath)[0].replace('/', '_')
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, osp.join(TOOLS, relpath))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def run_tool(relpath: str, *args: str, timeout: int = 300, check: bool = True,
+             env: dict = None) -> subprocess.CompletedProcess:
+    """Run ``tools/<relpath>`` with this Python from the repository root (its command line, as
+    a user does); fails with the tool's output unless it exits with 0 (``check``)."""
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run([sys.executable, osp.join('tools', relpath), *args], cwd=REPO,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{relpath} {args} failed ({proc.returncode}):\n'
+                             f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+    return proc
 
 
 def rtmdet_tiny_config(tmp_dir: str) -> str:

@@ -1,19 +1,19 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""tools/demo.py end to end on the real sample images: box JSON, mmdet detector, video, bad
-inputs."""
+"""tools/demo.py (cpn_mm.apis.run_demo) end to end on the real sample images: box JSON, mmdet
+detector, video, bad inputs, bfloat16 and the ONNX Runtime backend."""
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from ..conftest import REPO, SAMPLE
-from ._helpers import (DET_JSON, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network, load_tool,
-                       person_rtmdet_checkpoint, rtmdet_tiny_config)
+from cpn_mm.apis import InputError, boxes_from_detector, clip_boxes, run_demo
+
+from ..conftest import SAMPLE
+from ._helpers import (DET_JSON, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network,
+                       person_rtmdet_checkpoint, rtmdet_tiny_config, run_tool)
 
 K = 17
 
@@ -45,11 +45,8 @@ def test_demo_box_json_cli(sample_checkpoint, tmp_path):
     """The CLI as documented: sample folder + detection JSON."""
     config, ckpt = sample_checkpoint
     out = tmp_path / 'out'
-    proc = subprocess.run(
-        [sys.executable, osp.join('tools', 'demo.py'), config, ckpt, '--input', SAMPLE,
-         '--bboxes', DET_JSON, '--out-dir', str(out), '--device', 'cpu', '--kpt-thr', '0.3'],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_tool('demo.py', config, ckpt, '--input', SAMPLE, '--bboxes', DET_JSON, '--out-dir',
+             str(out), '--device', 'cpu', '--kpt-thr', '0.3')
     with open(DET_JSON) as f:
         dets = [d for d in json.load(f) if d['score'] >= 0.3 and d['category_id'] == 1]
     results = json.load(open(out / 'predictions.json'))
@@ -71,7 +68,6 @@ def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
     from mmdet.apis import init_detector
     from mmpose.utils import adapt_mmdet_pipeline
     forbid_network(monkeypatch)
-    demo = load_tool('demo.py')
     config, ckpt = sample_checkpoint
     det_cfg = rtmdet_tiny_config(str(tmp_path))
     det_ckpt = person_rtmdet_checkpoint(det_cfg, str(tmp_path / 'rtmdet_person.pth'))
@@ -79,12 +75,12 @@ def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
     img = cv2.imread(img_path)
     det = init_detector(det_cfg, det_ckpt, device='cpu')
     det.cfg = adapt_mmdet_pipeline(det.cfg)
-    expected = demo.clip_boxes(demo.boxes_from_detector(det, img, 0, 0.3, 0.3), 500, 333, 'x')
+    expected, _ = clip_boxes(boxes_from_detector(det, img, 0, 0.3, 0.3), 500, 333)
     assert len(expected) > 1
 
     out = tmp_path / 'det'
-    assert demo.main([config, ckpt, '--input', img_path, '--det-config', det_cfg,
-                      '--det-checkpoint', det_ckpt, '--out-dir', str(out)]) == 0
+    run_demo(config, ckpt, img_path, det_config=det_cfg, det_checkpoint=det_ckpt,
+             out_dir=str(out))
     results = json.load(open(out / 'predictions.json'))
     assert len(results) == len(expected)
     xywh = np.concatenate([expected[:, :2], expected[:, 2:4] - expected[:, :2]], axis=1)
@@ -95,16 +91,14 @@ def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
 
     # random weights (no checkpoint): runs, whatever it finds is well-formed
     out_rand = tmp_path / 'rand'
-    assert demo.main([config, ckpt, '--input', img_path, '--det-config', det_cfg,
-                      '--out-dir', str(out_rand)]) == 0
+    run_demo(config, ckpt, img_path, det_config=det_cfg, out_dir=str(out_rand))
     check_results(json.load(open(out_rand / 'predictions.json')), {SAMPLE_IDS[1]},
                   sample_sizes())
     assert cv2.imread(str(out_rand / SAMPLE_IMAGES[1])).shape == img.shape
 
     out2 = tmp_path / 'nodet'
-    assert demo.main([config, ckpt, '--input', img_path, '--det-config', det_cfg,
-                      '--det-checkpoint', det_ckpt, '--bbox-thr', '1.01', '--out-dir',
-                      str(out2)]) == 0
+    run_demo(config, ckpt, img_path, det_config=det_cfg, det_checkpoint=det_ckpt,
+             bbox_thr=1.01, out_dir=str(out2))
     assert json.load(open(out2 / 'predictions.json')) == []
     with open(img_path, 'rb') as a, open(out2 / SAMPLE_IMAGES[1], 'rb') as b:
         assert a.read() == b.read()
@@ -112,7 +106,6 @@ def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
 
 def test_demo_video_whole_frame(sample_checkpoint, tmp_path):
     """A video in, a drawn video out; no box source: the whole frame is the box."""
-    demo = load_tool('demo.py')
     config, ckpt = sample_checkpoint
     frame = cv2.resize(cv2.imread(osp.join(SAMPLE, SAMPLE_IMAGES[1])), (160, 112))
     video = str(tmp_path / 'clip.mp4')
@@ -122,7 +115,7 @@ def test_demo_video_whole_frame(sample_checkpoint, tmp_path):
         writer.write(np.roll(frame, 8 * i, axis=1))
     writer.release()
     out = tmp_path / 'vid'
-    assert demo.main([config, ckpt, '--input', video, '--out-dir', str(out)]) == 0
+    run_demo(config, ckpt, video, out_dir=str(out))
     results = json.load(open(out / 'predictions.json'))
     assert sorted(r['image_id'] for r in results) == [0, 1, 2]
     check_results(results, {0, 1, 2}, {i: (160, 112) for i in range(3)})
@@ -138,7 +131,6 @@ def test_demo_video_whole_frame(sample_checkpoint, tmp_path):
 
 def test_demo_clips_boxes_outside_image(sample_checkpoint, tmp_path):
     """Boxes sticking out of the image are clipped, boxes fully outside dropped."""
-    demo = load_tool('demo.py')
     config, ckpt = sample_checkpoint
     name = SAMPLE_IMAGES[1]  # 500 x 333
     boxes = [dict(file_name=name, bbox=[-50, -40, 300, 500], score=0.9, category_id=1),
@@ -149,8 +141,8 @@ def test_demo_clips_boxes_outside_image(sample_checkpoint, tmp_path):
     box_json.write_text(json.dumps(boxes))
     out = tmp_path / 'out'
     with pytest.warns(UserWarning, match='dropped 1 box'):
-        assert demo.main([config, ckpt, '--input', osp.join(SAMPLE, name), '--bboxes',
-                          str(box_json), '--out-dir', str(out)]) == 0
+        run_demo(config, ckpt, osp.join(SAMPLE, name), bboxes=str(box_json),
+                 out_dir=str(out))
     results = json.load(open(out / 'predictions.json'))
     assert len(results) == 2
     np.testing.assert_allclose(sorted(r['bbox'] for r in results),
@@ -159,31 +151,93 @@ def test_demo_clips_boxes_outside_image(sample_checkpoint, tmp_path):
 
 
 @pytest.mark.parametrize('case', ['unreadable_image', 'missing_checkpoint', 'bad_video',
-                                  'missing_input', 'bad_box_json'])
-def test_demo_bad_inputs(sample_checkpoint, tmp_path, capsys, case):
-    """Clear errors (exit code 2, the argument and the path named), no OpenCV traceback."""
-    demo = load_tool('demo.py')
+                                  'missing_input', 'bad_box_json', 'onnx_with_bf16'])
+def test_demo_bad_inputs(sample_checkpoint, tmp_path, case):
+    """Clear errors naming the argument and the path (InputError), no OpenCV traceback."""
     config, ckpt = sample_checkpoint
-    img = osp.join(SAMPLE, SAMPLE_IMAGES[0])
-    args = [config, ckpt, '--input', img, '--out-dir', str(tmp_path / 'out')]
+    kwargs = dict(config=config, checkpoint=ckpt, input=osp.join(SAMPLE, SAMPLE_IMAGES[0]),
+                  out_dir=str(tmp_path / 'out'))
     if case == 'unreadable_image':
         bad = tmp_path / 'broken.jpg'
         bad.write_bytes(b'\xff\xd8 this is not a JPEG')
-        args[3], expected = str(bad), 'cannot read image'
+        kwargs['input'], expected = str(bad), 'cannot read image'
     elif case == 'missing_checkpoint':
-        args[1], expected = str(tmp_path / 'nope.pth'), 'checkpoint'
+        kwargs['checkpoint'], expected = str(tmp_path / 'nope.pth'), 'checkpoint'
     elif case == 'bad_video':
         bad = tmp_path / 'broken.mp4'
         bad.write_bytes(os.urandom(2048))
-        args[3], expected = str(bad), 'cannot open video'
+        kwargs['input'], expected = str(bad), 'cannot open video'
     elif case == 'missing_input':
-        args[3], expected = str(tmp_path / 'nothing.jpg'), '--input'
-    else:
+        kwargs['input'], expected = str(tmp_path / 'nothing.jpg'), '--input'
+    elif case == 'bad_box_json':
         bad = tmp_path / 'boxes.json'
         bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3], score=1.)]))
-        args += ['--bboxes', str(bad)]
+        kwargs['bboxes'] = str(bad)
         expected = '"bbox" must be 4 finite numbers'
-    assert demo.main(args) == 2
-    err = capsys.readouterr().err
-    assert expected in err and 'Traceback' not in err
-    assert err.startswith('error: ')
+    else:
+        kwargs.update(backend='onnxruntime', dtype='bfloat16')
+        expected = 'float32 ONNX graph'
+    with pytest.raises(InputError, match=expected):
+        run_demo(**kwargs)
+
+
+def test_demo_cli_error_exit_code(sample_checkpoint, tmp_path):
+    """The command line prints ``error: ...`` naming the argument, exit status 2, no
+    traceback."""
+    config, _ = sample_checkpoint
+    missing = str(tmp_path / 'nope.pth')
+    proc = run_tool('demo.py', config, missing, '--input', SAMPLE, '--out-dir',
+                    str(tmp_path / 'out'), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith('error: checkpoint') and missing in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def _keypoints_by_box(pred_file):
+    """{(image_id, rounded bbox): keypoints (K, 3)} of a results JSON."""
+    out = {}
+    for r in json.load(open(pred_file)):
+        out[(r['image_id'], tuple(np.round(r['bbox'], 1)))] = np.array(r['keypoints'])
+    return out
+
+
+def test_demo_onnxruntime_backend_identical_keypoints(sample_checkpoint, tmp_path):
+    """--backend onnxruntime (exported on the fly, and from a given --onnx file): the same
+    keypoints as PyTorch on the sample with the detected boxes (flip test on, same decoding);
+    scores within float rounding."""
+    config, ckpt = sample_checkpoint
+    common = dict(input=SAMPLE, bboxes=DET_JSON, kpt_thr=0.3)
+    run_demo(config, ckpt, out_dir=str(tmp_path / 'pt'), **common)
+    summary = run_demo(config, ckpt, out_dir=str(tmp_path / 'ort'), backend='onnxruntime',
+                       **common)
+    onnx_file = tmp_path / 'ort' / (osp.splitext(osp.basename(config))[0] + '.onnx')
+    assert onnx_file.is_file()
+    pt = _keypoints_by_box(tmp_path / 'pt' / 'predictions.json')
+    ort = _keypoints_by_box(summary['pred_out'])
+    assert set(pt) == set(ort) and len(pt) > 5
+    for key in pt:
+        a, b = pt[key].reshape(-1, 3), ort[key].reshape(-1, 3)
+        np.testing.assert_array_equal(b[:, :2], a[:, :2])  # identical keypoints
+        np.testing.assert_allclose(b[:, 2], a[:, 2], atol=2e-3)  # scores, rounded to 1e-3
+    # the command line with an exported file
+    run_tool('demo.py', config, ckpt, '--input', osp.join(SAMPLE, SAMPLE_IMAGES[0]),
+             '--bboxes', DET_JSON, '--out-dir', str(tmp_path / 'cli'), '--backend',
+             'onnxruntime', '--onnx', str(onnx_file))
+    cli = _keypoints_by_box(tmp_path / 'cli' / 'predictions.json')
+    assert cli
+    for key in cli:
+        np.testing.assert_array_equal(cli[key].reshape(-1, 3)[:, :2], pt[key].reshape(-1, 3)[:, :2])
+
+
+def test_demo_bfloat16(sample_checkpoint, tmp_path):
+    """--dtype bfloat16: same boxes and results format; keypoints near the float32 ones (a
+    3-epoch model's flat heatmaps: the bound is loose, the sample AP test is the real check)."""
+    config, ckpt = sample_checkpoint
+    common = dict(input=SAMPLE, bboxes=DET_JSON)
+    run_demo(config, ckpt, out_dir=str(tmp_path / 'fp32'), **common)
+    run_demo(config, ckpt, out_dir=str(tmp_path / 'bf16'), dtype='bfloat16', **common)
+    a = _keypoints_by_box(tmp_path / 'fp32' / 'predictions.json')
+    b = _keypoints_by_box(tmp_path / 'bf16' / 'predictions.json')
+    assert set(a) == set(b) and len(a) > 5
+    check_results(json.load(open(tmp_path / 'bf16' / 'predictions.json')), SAMPLE_IDS,
+                  sample_sizes())

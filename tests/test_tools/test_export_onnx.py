@@ -1,25 +1,26 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""tools/export_onnx.py: export, onnxruntime parity on the sample crops, dynamic batch."""
+"""tools/export_onnx.py (cpn_mm.apis.export_onnx / verify_onnx): export, onnxruntime parity on
+the sample crops, dynamic batch, the ONNX Runtime backend's checks."""
+import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
+import pytest
 
-from ..conftest import REPO, SAMPLE_CONFIG
-from ._helpers import load_tool
+from cpn_mm.apis import (InputError, OnnxRuntimeBackend, export_onnx, init_model, sample_crops,
+                         verify_onnx)
+
+from ..conftest import SAMPLE, SAMPLE_CONFIG
+from ._helpers import run_tool
 
 
 def test_export_onnx_parity(sample_checkpoint, tmp_path):
     import onnx
     import onnxruntime as ort
-    tool = load_tool('export_onnx.py')
     config, ckpt = sample_checkpoint
     out = str(tmp_path / 'cpn.onnx')
-    summary = tool.main([config, ckpt, '--out', out])
-    assert summary['num_crops'] == 12  # the sample's annotated persons
-    assert summary['max_abs_diff'] < 1e-3
-    assert summary['num_keypoints_differing'] == 0
+    proc = run_tool('export_onnx.py', config, ckpt, '--out', out)
+    assert 'decoded keypoints identical' in proc.stdout
     model = onnx.load(out)
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == 'batch' and [d.dim_value for d in dims[1:]] == [3, 192, 144]
@@ -27,6 +28,29 @@ def test_export_onnx_parity(sample_checkpoint, tmp_path):
     for b in (1, 3):
         x = np.random.default_rng(b).standard_normal((b, 3, 192, 144)).astype(np.float32)
         assert sess.run(None, {'input': x})[0].shape == (b, 17, 48, 36)
+
+    # the same through the package: the 12 annotated persons of the sample
+    pose = init_model(config, ckpt)
+    report = verify_onnx(pose, out, sample_crops(pose, osp.join(SAMPLE, 'test_coco.json')))
+    assert report['num_crops'] == 12
+    assert report['max_abs_diff'] < 1e-3
+    assert report['num_keypoints_differing'] == 0
+
+
+def test_onnxruntime_backend_rejects_other_models(sample_checkpoint, tmp_path):
+    """An ONNX file of another input size, or not an ONNX file: errors naming --onnx."""
+    config, ckpt = sample_checkpoint
+    pose = init_model(config, ckpt)
+    other = init_model(config, ckpt, cfg_options=dict(
+        model=dict(head=dict(decoder=dict(input_size=(96, 128), heatmap_size=(24, 32))),
+                   neck=dict(heatmap_size=(24, 32)))))
+    small = export_onnx(other, str(tmp_path / 'small.onnx'))
+    with pytest.raises(InputError, match=r'--onnx .* takes crops \[3, 128, 96\]'):
+        OnnxRuntimeBackend(small, pose)
+    junk = tmp_path / 'junk.onnx'
+    junk.write_bytes(os.urandom(64))
+    with pytest.raises(InputError, match='--onnx .* not a loadable ONNX model'):
+        OnnxRuntimeBackend(str(junk), pose)
 
 
 def test_export_onnx_missing_onnx_is_clear(tmp_path):
@@ -37,8 +61,8 @@ def test_export_onnx_missing_onnx_is_clear(tmp_path):
     shadow = tmp_path / 'shadow'
     (shadow / 'onnx').mkdir(parents=True)
     (shadow / 'onnx' / '__init__.py').write_text('raise ImportError("onnx is not installed")\n')
-    env = dict(__import__('os').environ, PYTHONPATH=str(shadow))
-    proc = subprocess.run([sys.executable, osp.join('tools', 'export_onnx.py'), config, ckpt],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0
+    path = os.pathsep.join(p for p in (str(shadow), os.environ.get('PYTHONPATH')) if p)
+    proc = run_tool('export_onnx.py', config, ckpt, check=False, timeout=120,
+                    env=dict(PYTHONPATH=path))
+    assert proc.returncode == 2
     assert 'onnx not installed' in proc.stderr and 'Traceback' not in proc.stderr

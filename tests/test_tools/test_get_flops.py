@@ -1,26 +1,22 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""tools/analysis/get_flops.py on one config."""
-import os.path as osp
-import subprocess
-import sys
+"""tools/analysis/get_flops.py and the FLOP counter it shares with the benchmark
+(cpn_mm.apis.complexity)."""
+from cpn_mm.apis import build_model_from_config, complexity, config_complexity
+from cpn_mm.testing import StraightforwardGlobalNet, StraightforwardRefineHead
 
-from ..conftest import REPO, SAMPLE_CONFIG
-from ._helpers import load_tool
+from ..conftest import SAMPLE_CONFIG
+from ._helpers import run_tool
 
 
 def test_get_flops_cli():
-    proc = subprocess.run(
-        [sys.executable, osp.join('tools', 'analysis', 'get_flops.py'), SAMPLE_CONFIG,
-         '--input-shape', '192', '144', '--markdown'],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [l for l in proc.stdout.splitlines() if l.startswith('| cpn_r18')]
+    proc = run_tool('analysis/get_flops.py', SAMPLE_CONFIG, '--input-shape', '192', '144',
+                    '--markdown')
+    rows = [line for line in proc.stdout.splitlines() if line.startswith('| cpn_r18')]
     assert len(rows) == 1 and '| 192x144 |' in rows[0]
 
 
 def test_get_flops_numbers():
-    tool = load_tool('analysis/get_flops.py')
-    r = tool.complexity(SAMPLE_CONFIG, (192, 144))
+    r = config_complexity(SAMPLE_CONFIG, (192, 144))
     # ResNet-18 without its classifier: 11,689,512 - (512 * 1000 + 1000) parameters
     assert r['params']['backbone'] == 11_176_512
     assert r['params']['total'] == sum(r['params'][p] for p in ('backbone', 'neck', 'head'))
@@ -30,3 +26,16 @@ def test_get_flops_numbers():
     expected = 1.8136e9 * 192 * 144 / 224**2
     assert expected < r['flops']['backbone'] < 1.05 * expected
     assert all(r['flops'][p] > 0 for p in ('neck', 'head'))
+
+
+def test_straightforward_forward_counts_more_flops():
+    """The straightforward tf-cpn order (cpn_mm.testing) executes more multiply-adds in the
+    neck and head than the optimised forward, with the same backbone and parameters."""
+    model = build_model_from_config(SAMPLE_CONFIG)
+    fast = complexity(model, (192, 144))
+    ref = complexity(model, (192, 144), parts=dict(neck=StraightforwardGlobalNet(model.neck),
+                                                   head=StraightforwardRefineHead(model.head)))
+    assert ref['flops']['backbone'] == fast['flops']['backbone']
+    assert ref['flops']['neck'] > fast['flops']['neck']
+    assert ref['flops']['head'] > fast['flops']['head']
+    assert ref['params'] == fast['params']

@@ -30,6 +30,9 @@ def test_inferencer_with_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch
     forbid_network(monkeypatch)
     config, ckpt = sample_checkpoint
     det_cfg = rtmdet_tiny_config(str(tmp_path))
+    # random weights drawn from a fixed seed (the global RNG state depends on the tests before)
+    import torch
+    torch.manual_seed(0)
     inferencer = MMPoseInferencer(
         pose2d=config, pose2d_weights=ckpt, det_model=det_cfg,
         det_weights=None, det_cat_ids=[0], device='cpu')
@@ -62,3 +65,24 @@ def test_inferencer_with_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch
         kpts = np.array(p['keypoints'])
         assert kpts.shape == (17, 2) and len(p['keypoint_scores']) == 17
         assert np.isfinite(kpts).all()
+
+
+def test_inferencer_bfloat16_from_config(sample_checkpoint, tmp_path):
+    """MMPoseInferencer with a config whose ``model.test_cfg.dtype='bfloat16'``: the pose model
+    runs under bfloat16 autocast (its head still hands float32 heatmaps to decoding)."""
+    import torch
+    from mmpose.apis import MMPoseInferencer
+    config, ckpt = sample_checkpoint
+    bf16_config = tmp_path / 'cpn_bf16.py'
+    bf16_config.write_text(f"_base_ = [{config!r}]\n"
+                           "model = dict(test_cfg=dict(dtype='bfloat16'))\n")
+    inferencer = MMPoseInferencer(pose2d=str(bf16_config), pose2d_weights=ckpt,
+                                  det_model='whole_image', device='cpu')
+    model = inferencer.inferencer.model
+    assert model.test_dtype == torch.bfloat16
+    seen = []
+    model.backbone.conv1.register_forward_hook(lambda m, i, o: seen.append(o.dtype) and None)
+    result = next(inferencer(osp.join(SAMPLE, SAMPLE_IMAGES[0])))
+    assert seen and set(seen) == {torch.bfloat16}  # the backbone ran in bfloat16
+    person = result['predictions'][0][0]
+    assert np.isfinite(np.array(person['keypoints'])).all() and len(person['keypoints']) == 17

@@ -5,16 +5,19 @@ import os.path as osp
 import numpy as np
 from PIL import Image
 
+from cpn_mm.apis.visualization import keypoint_groups
+
 from ..conftest import SAMPLE
-from ._helpers import SAMPLE_IMAGES, load_tool
+from ._helpers import SAMPLE_IMAGES, run_tool
 
 
 def test_vis_heatmaps_picture(sample_checkpoint, tmp_path):
-    vis = load_tool('vis_heatmaps.py')
     config, ckpt = sample_checkpoint
     out = str(tmp_path / 'cascade.png')
-    assert vis.main([config, ckpt, '--img', osp.join(SAMPLE, SAMPLE_IMAGES[0]), '--bbox', '277',
-                     '45', '502', '379', '--out', out, '--dpi', '80']) == out
+    proc = run_tool('vis_heatmaps.py', config, ckpt, '--img',
+                    osp.join(SAMPLE, SAMPLE_IMAGES[0]), '--bbox', '277', '45', '502', '379',
+                    '--out', out, '--dpi', '80')
+    assert f'heatmaps: {out}' in proc.stdout
     img = np.asarray(Image.open(out).convert('RGB'))
     # 3 groups (head, arms, legs) x (crop + 4 GlobalNet levels + RefineNet) panels of 1.6 in,
     # crop 192 x 144 (h x w): 0.3 in title per row, 0.4 in figure title
@@ -32,11 +35,18 @@ def test_vis_heatmaps_picture(sample_checkpoint, tmp_path):
                 assert (panel.max(-1) - panel.min(-1) > 80).mean() > 0.2, (r, c)
 
 
+def test_vis_heatmaps_box_outside_image(sample_checkpoint, tmp_path):
+    config, ckpt = sample_checkpoint
+    proc = run_tool('vis_heatmaps.py', config, ckpt, '--img',
+                    osp.join(SAMPLE, SAMPLE_IMAGES[0]), '--bbox', '5000', '0', '6000', '10',
+                    '--out', str(tmp_path / 'x.png'), check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith('error: --bbox')
+
+
 def test_keypoint_groups():
-    vis = load_tool('vis_heatmaps.py')
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
     meta = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/coco.py'))
-    groups = vis.keypoint_groups(list(meta['keypoint_id2name'].values()))
+    groups = keypoint_groups(list(meta['keypoint_id2name'].values()))
     assert groups == [('head', [0, 1, 2, 3, 4]), ('arms', [5, 6, 7, 8, 9, 10]),
                       ('legs', [11, 12, 13, 14, 15, 16])]
-    assert vis.keypoint_groups(['a', 'b']) == [('all', [0, 1])]
+    assert keypoint_groups(['a', 'b']) == [('all', [0, 1])]

@@ -3,11 +3,15 @@ from typing import Optional
 
 from torch import Tensor, nn
 
+from .squared_error import at_least_float32
+
 
 class BaseHeatmapLoss(nn.Module):
     """A loss between predicted and target heatmaps with per-keypoint masks.
 
-    :meth:`forward` checks the shapes and calls :meth:`compute`, which subclasses implement.
+    :meth:`forward` checks the shapes, casts lower-precision heatmaps (bfloat16/float16 under
+    autocast, ``--amp``) to float32 and calls :meth:`compute`, which subclasses implement: CPN's
+    losses, and the OHKM ranking, are computed in float32 (float64 stays float64).
 
     Args:
         loss_weight (float): Weight of the loss. Defaults to 1.0
@@ -29,8 +33,9 @@ class BaseHeatmapLoss(nn.Module):
             target_weights (Tensor, optional): Keypoint masks in shape (B, K)
 
         Returns:
-            Tensor: The scalar loss.
+            Tensor: The scalar loss, float32 (float64 for float64 inputs).
         """
+        output, target = at_least_float32(output), at_least_float32(target)
         if output.shape != target.shape or output.dim() != 4:
             raise ValueError('`output` and `target` must both have shape (B, K, H, W), got '
                              f'{tuple(output.shape)} and {tuple(target.shape)}')

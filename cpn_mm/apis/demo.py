@@ -1,0 +1,235 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""The top-down demo behind ``tools/demo.py``: images, folders or videos in; person boxes from a
+detector, a box JSON or the whole frame; keypoints drawn with MMPose's ``PoseLocalVisualizer``
+and written as COCO keypoint results."""
+import json
+import mimetypes
+import os
+import os.path as osp
+import shutil
+import warnings
+from types import SimpleNamespace
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import numpy as np
+
+from .deploy import OnnxRuntimeBackend, export_onnx
+from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file,
+                        clip_boxes, coco_results, image_id_of, inference_topdown_batch,
+                        init_model, keypoints_of, load_box_json)
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg', '.m4v')
+
+
+# --------------------------------------------------------------------------- inputs
+def is_video(path: str) -> bool:
+    if osp.splitext(path)[1].lower() in VIDEO_EXTENSIONS:
+        return True
+    mime = mimetypes.guess_type(path)[0]
+    return mime is not None and mime.startswith('video')
+
+
+def list_images(folder: str) -> List[str]:
+    files = sorted(
+        osp.join(folder, f) for f in os.listdir(folder)
+        if osp.splitext(f)[1].lower() in IMG_EXTENSIONS)
+    if not files:
+        raise InputError(f'--input folder {folder!r} holds no image ({", ".join(IMG_EXTENSIONS)})')
+    return files
+
+
+def read_image(path: str) -> np.ndarray:
+    """BGR image (H, W, 3), uint8; an :class:`InputError` if it cannot be decoded."""
+    import mmcv
+    try:
+        img = mmcv.imread(path, channel_order='bgr')
+    except Exception as e:  # mmcv/OpenCV/Pillow errors on broken files
+        raise InputError(f'cannot read image {path!r}: {e}') from e
+    if img is None or img.size == 0:
+        raise InputError(f'cannot read image {path!r}: not a decodable image file')
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return img
+
+
+def iter_video(path: str) -> Tuple[Iterator[np.ndarray], float, Tuple[int, int]]:
+    """Frames (BGR) of a video, its fps and frame size (w, h); an :class:`InputError` if it
+    cannot be opened or has no frame."""
+    import cv2
+    cap = cv2.VideoCapture(path)
+    ok, first = cap.read() if cap.isOpened() else (False, None)
+    if not ok or first is None:
+        cap.release()
+        raise InputError(f'cannot open video {path!r} (missing codec, broken or empty file)')
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.
+    size = (first.shape[1], first.shape[0])
+
+    def frames() -> Iterator[np.ndarray]:
+        yield first
+        try:
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                yield frame
+        finally:
+            cap.release()
+
+    return frames(), fps, size
+
+
+class TopdownDemo:
+    """The models and settings of :func:`run_demo`; :meth:`frame` processes one image.
+
+    Args: see :func:`run_demo`.
+    """
+
+    def __init__(self, args: SimpleNamespace) -> None:
+        for name in ('config', 'checkpoint', 'det_config', 'det_checkpoint', 'onnx'):
+            check_file(getattr(args, name), name if name in ('config', 'checkpoint') else
+                       '--' + name.replace('_', '-'))
+        if args.det_config and args.bboxes:
+            raise InputError('give person boxes by --det-config or by --bboxes, not both')
+        if args.det_checkpoint and not args.det_config:
+            raise InputError('--det-checkpoint needs --det-config')
+        if args.backend not in ('pytorch', 'onnxruntime'):
+            raise InputError(f"--backend must be 'pytorch' or 'onnxruntime', got "
+                             f'{args.backend!r}')
+        if args.backend == 'onnxruntime' and args.dtype not in (None, 'float32', 'fp32'):
+            raise InputError('--backend onnxruntime runs the float32 ONNX graph: --dtype '
+                             f'{args.dtype!r} does not apply')
+        from mmpose.registry import VISUALIZERS
+
+        self.args = args
+        self.json_boxes = load_box_json(args.bboxes, args.bbox_thr) if args.bboxes else None
+        self.detector = None
+        if args.det_config:
+            try:
+                from mmdet.apis import init_detector
+            except ImportError as e:
+                raise InputError('--det-config needs MMDetection (mmdet>=3.0)') from e
+            from mmpose.utils import adapt_mmdet_pipeline
+            self.detector = init_detector(args.det_config, args.det_checkpoint,
+                                          device=args.device)
+            self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
+        self.model = init_model(args.config, args.checkpoint, device=args.device,
+                                dtype=args.dtype)
+        self.backend = None
+        if args.backend == 'onnxruntime':
+            onnx_file = args.onnx
+            if onnx_file is None:
+                name = osp.splitext(osp.basename(args.config))[0]
+                onnx_file = export_onnx(self.model, osp.join(args.out_dir, name + '.onnx'))
+            self.backend = OnnxRuntimeBackend(onnx_file, self.model)
+        self.visualizer = VISUALIZERS.build(
+            dict(type='PoseLocalVisualizer', name=f'cpn_demo_{id(self)}', backend='matplotlib',
+                 radius=args.radius, line_width=args.thickness))
+        self.visualizer.set_dataset_meta(self.model.dataset_meta)
+
+    def boxes(self, img: np.ndarray, path: str, image_id: int) -> np.ndarray:
+        """Person boxes (N, 5) xyxy + score of one image, clipped to it."""
+        h, w = img.shape[:2]
+        if self.detector is not None:
+            boxes = boxes_from_detector(self.detector, img, self.args.det_cat_id,
+                                        self.args.bbox_thr, self.args.nms_thr)
+        elif self.json_boxes is not None:
+            boxes = boxes_of_image(self.json_boxes, path, image_id)
+        else:
+            boxes = np.array([[0, 0, w, h, 1.]], dtype=np.float32)
+        boxes, dropped = clip_boxes(boxes, w, h)
+        if dropped:
+            warnings.warn(f'{path}: dropped {dropped} box(es) without area inside the '
+                          f'{w}x{h} image')
+        return boxes
+
+    def frame(self, img: np.ndarray, path: str, image_id: int) -> Tuple[Optional[np.ndarray],
+                                                                         List[dict]]:
+        """Drawn BGR image (``None`` when there is no box) and the COCO results of one image."""
+        import mmcv
+        from mmpose.structures import merge_data_samples
+        boxes = self.boxes(img, path, image_id)
+        if len(boxes) == 0:
+            return None, []
+        samples = inference_topdown_batch(self.model, img, boxes, self.backend)
+        keypoints, scores = keypoints_of(samples)
+        result = merge_data_samples(samples)
+        result.pred_instances.bbox_scores = boxes[:, 4]
+        self.visualizer.add_datasample(
+            'pred', mmcv.bgr2rgb(img), data_sample=result, draw_gt=False,
+            draw_bbox=self.args.draw_bbox, kpt_thr=self.args.kpt_thr, show=False)
+        drawn = mmcv.rgb2bgr(self.visualizer.get_image())
+        return drawn, coco_results(image_id, boxes, keypoints, scores)
+
+
+def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str] = None,
+             det_checkpoint: Optional[str] = None, bboxes: Optional[str] = None,
+             det_cat_id: int = 0, bbox_thr: float = 0.3, nms_thr: float = 0.3,
+             out_dir: str = 'work_dirs/demo', pred_out: Optional[str] = None,
+             device: str = 'cpu', dtype: Optional[str] = None, backend: str = 'pytorch',
+             onnx: Optional[str] = None, kpt_thr: float = 0.3, radius: int = 3,
+             thickness: int = 2, draw_bbox: bool = False) -> Dict[str, object]:
+    """The top-down demo (``tools/demo.py``): person boxes -> keypoints -> pictures and a COCO
+    keypoint results JSON. See ``tools/demo.py --help`` and ``docs/inference.md``.
+
+    Args:
+        config, checkpoint (str): The pose model
+        input (str): An image, a folder of images or a video
+        det_config, det_checkpoint (str, optional): An MMDetection person detector
+        bboxes (str, optional): A COCO-style box JSON (:func:`load_box_json`) instead
+        det_cat_id, bbox_thr, nms_thr: Detector class of persons, minimum box score, NMS IoU
+        out_dir (str): Output folder; ``pred_out`` the results JSON (default
+            ``<out_dir>/predictions.json``)
+        device (str): Of the models
+        dtype (str, optional): Pose model precision (``'float32'``, ``'bfloat16'``; PyTorch)
+        backend (str): ``'pytorch'`` or ``'onnxruntime'`` (with ``onnx``, the ONNX file; if
+            ``None`` the model is exported to ``<out_dir>/<config name>.onnx``)
+        kpt_thr, radius, thickness, draw_bbox: Drawing
+
+    Returns:
+        dict: ``outputs`` (written pictures/videos), ``pred_out``, ``num_results``.
+
+    Raises:
+        InputError: for a bad argument or input, naming it.
+    """
+    import mmcv
+    args = SimpleNamespace(**{k: v for k, v in locals().items() if k != 'mmcv'})
+    if not osp.exists(args.input):
+        raise InputError(f'--input {args.input!r} does not exist')
+    video = osp.isfile(args.input) and is_video(args.input)
+    demo = TopdownDemo(args)
+    os.makedirs(args.out_dir, exist_ok=True)
+    pred_out = args.pred_out or osp.join(args.out_dir, 'predictions.json')
+    results, outputs = [], []
+    if video:
+        import cv2
+        frames, fps, size = iter_video(args.input)
+        out_path = osp.join(args.out_dir, osp.splitext(osp.basename(args.input))[0] + '.mp4')
+        writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
+        if not writer.isOpened():
+            raise InputError(f'cannot write video {out_path!r} (no mp4v encoder in OpenCV)')
+        try:
+            for idx, frame in enumerate(frames):
+                drawn, res = demo.frame(frame, f'{args.input}#{idx}', idx)
+                writer.write(frame if drawn is None else drawn)
+                results.extend(res)
+        finally:
+            writer.release()
+        outputs.append(out_path)
+    else:
+        paths = list_images(args.input) if osp.isdir(args.input) else [args.input]
+        for idx, path in enumerate(paths):
+            img = read_image(path)
+            drawn, res = demo.frame(img, path, image_id_of(path, idx))
+            out_path = osp.join(args.out_dir, osp.basename(path))
+            if drawn is None:  # no box: the image unchanged
+                if osp.abspath(path) != osp.abspath(out_path):
+                    shutil.copyfile(path, out_path)
+            else:
+                mmcv.imwrite(drawn, out_path)
+            results.extend(res)
+            outputs.append(out_path)
+    os.makedirs(osp.dirname(osp.abspath(pred_out)), exist_ok=True)
+    with open(pred_out, 'w') as f:
+        json.dump(results, f)
+    return dict(outputs=outputs, pred_out=pred_out, num_results=len(results))

@@ -1,0 +1,173 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""ONNX export with a parity check, and ONNX Runtime as an inference backend.
+
+The exported graph maps the preprocessed crops ``input`` (B, 3, h, w) float32 (RGB,
+``(x - mean) / std``, h, w = the codec's ``input_size``) to the refined heatmaps ``heatmaps``
+(B, K, H, W): ``model.head.forward(model.extract_feat(input))``, what ``mode='tensor'``
+returns. The batch axis is dynamic. Flip test and decoding stay in Python, shared by both
+backends (:class:`OnnxRuntimeBackend`).
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .inference import InputError, check_file
+
+
+def require_onnx(runtime: bool = True, export: bool = True) -> None:
+    """Raise :class:`InputError` with an installation hint if ``onnx`` (for export) or
+    ``onnxruntime`` (to run or verify) cannot be imported."""
+    missing = []
+    for name, needed in (('onnx', export), ('onnxruntime', runtime)):
+        if not needed:
+            continue
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise InputError(f'{" and ".join(missing)} not installed; install with '
+                         f'`.venv/bin/python -m pip install {" ".join(missing)}` '
+                         '(see requirements/tests.txt)')
+
+
+class HeatmapModule(nn.Module):
+    """Preprocessed crops (B, 3, h, w) -> the head's heatmaps (B, K, H, W) of a top-down model:
+    what is exported (backbone, neck, head; no flip test, no decoding)."""
+
+    def __init__(self, pose_model: nn.Module) -> None:
+        super().__init__()
+        self.pose_model = pose_model
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return self.pose_model.head.forward(self.pose_model.extract_feat(inputs))
+
+
+def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
+    """Export ``model`` (float32, eval) to ``out`` with a dynamic batch axis.
+
+    Uses the TorchScript exporter (``torch.onnx.export(..., dynamo=False)``): offline, no
+    ``onnxscript`` (torch >= 2.9 defaults to the dynamo exporter). The file is checked with
+    ``onnx.checker``.
+
+    Returns:
+        str: ``out``.
+    """
+    require_onnx(runtime=False)
+    w, h = model.head.decoder.input_size
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    dummy = torch.zeros(2, 3, h, w, device=next(model.parameters()).device)
+    with torch.no_grad():
+        torch.onnx.export(
+            HeatmapModule(model).eval(), (dummy, ), out,
+            input_names=['input'], output_names=['heatmaps'],
+            dynamic_axes={'input': {0: 'batch'}, 'heatmaps': {0: 'batch'}},
+            opset_version=opset, do_constant_folding=True, dynamo=False)
+    import onnx
+    onnx.checker.check_model(onnx.load(out))
+    return out
+
+
+class OnnxRuntimeBackend:
+    """Runs a top-down model's heatmaps through ONNX Runtime (CPU); the rest is the model's.
+
+    ``test_step`` takes what ``model.test_step`` takes and returns the same: the model's data
+    preprocessor, the heatmaps of the crops from the ONNX file (and of the flipped crops with
+    ``test_cfg.flip_test``, flipped back with MMPose's ``flip_heatmaps`` and averaged, as
+    :class:`cpn_mm.models.CPNRefineHead` does), the head's ``decode`` and
+    ``add_pred_to_datasample`` (keypoints in image pixels). ``test_cfg.dtype`` does not apply:
+    the ONNX graph is float32.
+
+    Args:
+        onnx_file (str): From :func:`export_onnx` (input ``input``, output ``heatmaps``)
+        model (nn.Module): The PyTorch model it was exported from (config, preprocessor, codec)
+        threads (int, optional): ONNX Runtime's intra-op threads; ``None``: its default
+    """
+
+    def __init__(self, onnx_file: str, model: nn.Module, threads: Optional[int] = None) -> None:
+        require_onnx(export=False)
+        check_file(onnx_file, '--onnx')
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(onnx_file, options,
+                                                providers=['CPUExecutionProvider'])
+        except Exception as e:  # onnxruntime raises its own exception types
+            raise InputError(f'--onnx {onnx_file!r} is not a loadable ONNX model: {e}') from e
+        inputs = {i.name: i.shape for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        if 'input' not in inputs or 'heatmaps' not in outputs:
+            raise InputError(f'--onnx {onnx_file!r} must have an input "input" and an output '
+                             f'"heatmaps" (tools/export_onnx.py), got {list(inputs)} -> '
+                             f'{outputs}')
+        w, h = model.head.decoder.input_size
+        if list(inputs['input'][1:]) != [3, h, w]:
+            raise InputError(f'--onnx {onnx_file!r} takes crops {inputs["input"][1:]}, the '
+                             f'config\'s codec {[3, h, w]} (C, h, w): export it from this config')
+        self.model = model
+        self.onnx_file = onnx_file
+
+    def heatmaps(self, inputs: Tensor) -> Tensor:
+        """Heatmaps (B, K, H, W) float32 of preprocessed crops (B, 3, h, w)."""
+        x = inputs.detach().to('cpu', torch.float32).contiguous().numpy()
+        return torch.from_numpy(self.session.run(['heatmaps'], {'input': x})[0])
+
+    def test_step(self, batch: dict) -> list:
+        """``model.test_step`` with the heatmaps from ONNX Runtime."""
+        from mmpose.models.utils.tta import flip_heatmaps
+        model = self.model
+        data = model.data_preprocessor(batch, False)
+        inputs, samples = data['inputs'], data['data_samples']
+        cfg = model.test_cfg
+        heatmaps = self.heatmaps(inputs)
+        if cfg.get('flip_test', False):
+            flipped = flip_heatmaps(
+                self.heatmaps(inputs.flip(-1)),
+                flip_mode=cfg.get('flip_mode', 'heatmap'),
+                flip_indices=samples[0].metainfo['flip_indices'],
+                shift_heatmap=cfg.get('shift_heatmap', False))
+            heatmaps = (heatmaps + flipped) * 0.5
+        preds = model.head.decode(heatmaps)
+        return model.add_pred_to_datasample(preds, None, samples)
+
+
+def verify_onnx(model: nn.Module, onnx_file: str, inputs: Tensor,
+                atol: float = 1e-3) -> Dict[str, float]:
+    """Compare PyTorch and ONNX Runtime heatmaps and decoded keypoints on ``inputs``.
+
+    Args:
+        inputs (Tensor): Preprocessed crops (N, 3, h, w), e.g. :func:`cpn_mm.apis.sample_crops`
+
+    Returns:
+        dict: ``num_crops``, ``max_abs_diff`` (heatmaps), ``num_keypoints_differing``,
+        ``max_score_diff``.
+
+    Raises:
+        AssertionError: if the heatmaps differ by ``atol`` or more or any decoded keypoint
+            differs.
+    """
+    with torch.no_grad():
+        ref = HeatmapModule(model).eval()(inputs).cpu().float().numpy()
+    got = OnnxRuntimeBackend(onnx_file, model).heatmaps(inputs).numpy()
+    codec = model.head.decoder
+    k_ref, s_ref = codec.batch_decode(ref)
+    k_got, s_got = codec.batch_decode(got)
+    report = dict(
+        num_crops=int(inputs.shape[0]),
+        max_abs_diff=float(np.abs(ref - got).max()),
+        num_keypoints_differing=int((k_ref != k_got).any(-1).sum()),
+        max_score_diff=float(np.abs(s_ref - s_got).max()))
+    if report['max_abs_diff'] >= atol or report['num_keypoints_differing']:
+        raise AssertionError(f'ONNX export differs from PyTorch: {report} (atol {atol})')
+    return report
+
+
+__all__: List[str] = ['require_onnx', 'HeatmapModule', 'export_onnx', 'OnnxRuntimeBackend',
+                      'verify_onnx']
