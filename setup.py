@@ -5,7 +5,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -75,7 +74,11 @@ if __name__ == '__main__':
         license='Apache License 2.0',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
         include_package_data=True,
-        package_data={'cpn_mm': ['.mim/configs/**/*', '.mim/tools/**/*', '.mim/data/**/*', '.mim/model-index.yml']},
+        package_data={
+            'cpn_mm': [
+                '.mim/configs/**/*', '.mim/tools/**/*', '.mim/data/**/*', '.mim/model-index.yml'
+            ]
+        },
         python_requires='>=3.8',
         # mmcv (compiled ops), mmpose (--no-deps) and xtcocotools (from source) are installed by
         # tools/setup_env.sh; listing them here would make pip fetch an unbuildable chumpy or a

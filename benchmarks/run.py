@@ -492,10 +492,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     torch.set_num_threads(s.threads)
     import cv2
     cv2.setNumThreads(s.threads)
-    import cpn_mm  # noqa: F401
     from mmengine.logging import MMLogger
     from mmpose.utils import register_all_modules
 
+    import cpn_mm  # noqa: F401
     from cpn_mm.utils.precision import cpu_bf16_support
     MMLogger.get_instance('cpn_mm_benchmark', log_level='WARNING')  # no init_weights report
     register_all_modules()

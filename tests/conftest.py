@@ -9,8 +9,9 @@ SAMPLE = osp.join(REPO, 'data', 'coco_sample')
 
 @pytest.fixture(scope='session', autouse=True)
 def _register():
-    import cpn_mm  # noqa: F401  (registers the modules)
     from mmpose.utils import register_all_modules
+
+    import cpn_mm  # noqa: F401  (registers the modules)
     register_all_modules()
 
 SAMPLE_CONFIG = osp.join(REPO, 'configs', 'cpn_r18_coco-sample_192x144.py')

@@ -2,16 +2,14 @@
 """What the tools and users share: building a model, boxes and crops, batched top-down inference
 (PyTorch in float32/bfloat16, or ONNX Runtime), ONNX export with a parity check, complexity."""
 from cpn_mm.utils.precision import autocast, cpu_bf16_support, parse_dtype, precision_note
-
 from .complexity import (build_model_from_config, complexity, config_complexity, count_flops,
                          input_shape_of)
 from .demo import TopdownDemo, run_demo
-from .deploy import (HeatmapModule, OnnxRuntimeBackend, export_onnx, require_onnx,
-                     verify_onnx)
-from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file,
-                        clip_boxes, coco_gt_boxes, coco_results, image_id_of,
-                        inference_topdown_batch, init_model, keypoints_of, load_box_json,
-                        prepare_batch, prepare_crops, sample_crops, set_inference_dtype)
+from .deploy import HeatmapModule, OnnxRuntimeBackend, export_onnx, require_onnx, verify_onnx
+from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file, clip_boxes,
+                        coco_gt_boxes, coco_results, image_id_of, inference_topdown_batch,
+                        init_model, keypoints_of, load_box_json, prepare_batch, prepare_crops,
+                        sample_crops, set_inference_dtype)
 
 __all__ = [
     'InputError', 'check_file', 'init_model', 'set_inference_dtype', 'image_id_of',

@@ -31,10 +31,11 @@ def count_flops(module: nn.Module, inputs: tuple) -> int:
 def build_model_from_config(config, cfg_options: Optional[dict] = None) -> nn.Module:
     """A pose model from a config without ``init_weights`` and with the backbone's
     ``init_cfg`` cleared: nothing is downloaded. In eval mode."""
-    import cpn_mm  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpose.models import build_pose_estimator
+
+    import cpn_mm  # noqa: F401
     if isinstance(config, str):
         check_file(config, 'config')
         config = Config.fromfile(config)

@@ -14,9 +14,9 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from .deploy import OnnxRuntimeBackend, export_onnx
-from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file,
-                        clip_boxes, coco_results, image_id_of, inference_topdown_batch,
-                        init_model, keypoints_of, load_box_json)
+from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file, clip_boxes,
+                        coco_results, image_id_of, inference_topdown_batch, init_model,
+                        keypoints_of, load_box_json)
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg', '.m4v')

@@ -52,9 +52,10 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` and ``dataset_meta``.
     """
-    import cpn_mm  # noqa: F401  (registers CPN's modules)
     from mmengine.config import Config
     from mmpose.apis import init_model as mmpose_init_model
+
+    import cpn_mm  # noqa: F401  (registers CPN's modules)
 
     if isinstance(config, str):
         check_file(config, 'config')

@@ -23,6 +23,7 @@ import torch
 def history_buffer_getattr(obj: object, name: str) -> object:
     """``getattr`` restricted to ``HistoryBuffer``'s registered statistics methods."""
     from mmengine.logging.history_buffer import HistoryBuffer
+
     # the built-in statistics are registered only when a first buffer is created
     builtin = ('min', 'max', 'current', 'mean')
     if obj is HistoryBuffer and (name in builtin or name in HistoryBuffer._statistics_methods):

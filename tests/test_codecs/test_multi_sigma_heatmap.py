@@ -41,7 +41,8 @@ def test_encode_matches_cv2_per_keypoint(seed):
     W, H = HM
     for level, k in enumerate((15, 11, 9, 7, 7)):
         for j in range(K):
-            kx, ky = int(np.floor(kpts[0, j, 0] * W / IN[0])), int(np.floor(kpts[0, j, 1] * H / IN[1]))
+            kx = int(np.floor(kpts[0, j, 0] * W / IN[0]))
+            ky = int(np.floor(kpts[0, j, 1] * H / IN[1]))
             inside = 0 <= kx < W and 0 <= ky < H
             flag = visible[0, j] if level < 4 else labelled[0, j]
             got = enc['heatmaps'][level][j]

@@ -33,8 +33,8 @@ def test_name_tables_cover_every_model_key_once(depth):
     (ResNet-101 included, for which no golden fixture exists)."""
     from collections import Counter
 
-    from cpn_mm.converters import (pytorch_cpn_model_cfg, pytorch_cpn_name_table,
-                                   tf_cpn_model_cfg, tf_cpn_name_table)
+    from cpn_mm.converters import (pytorch_cpn_model_cfg, pytorch_cpn_name_table, tf_cpn_model_cfg,
+                                   tf_cpn_name_table)
     from cpn_mm.converters.common import build_target_state
     for model_cfg, table in ((tf_cpn_model_cfg(depth), tf_cpn_name_table(depth)),
                              (pytorch_cpn_model_cfg(depth), pytorch_cpn_name_table(depth))):

@@ -11,7 +11,6 @@ from mmengine.dataset import Compose
 from mmpose.registry import MODELS
 
 from cpn_mm.converters import pytorch_cpn_model_cfg, tf_cpn_model_cfg
-
 from ..conftest import REPO
 
 CONFIGS = {

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from cpn_mm.converters import CheckpointConversionError, convert_pytorch_cpn
-
 from ._golden import (PT_CONFIG, PT_DIR, REL_TOL, build_converted, load_fixture, recipe_arrays,
                       relative_errors, run_converted, write_pytorch_cpn_file)
 

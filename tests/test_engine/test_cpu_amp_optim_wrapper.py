@@ -13,7 +13,6 @@ from mmpose.registry import DATASETS, MODELS
 
 from cpn_mm.engine import CPUAmpOptimWrapper
 from cpn_mm.utils import adapt_to_device
-
 from ..conftest import SAMPLE_CONFIG, sample_cfg
 from ..test_runner.utils import PY, last_metrics, run
 

@@ -6,7 +6,6 @@ from mmpose.registry import MODELS
 
 from cpn_mm.models import CPNRefineHead, MaskedTargetMSELoss, OHKMMaskedMSELoss
 from cpn_mm.utils.precision import autocast, parse_dtype
-
 from ..conftest import sample_cfg
 
 

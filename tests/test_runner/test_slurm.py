@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from cpn_mm.utils import slurm_to_torch_env
-
 from ..conftest import REPO, SAMPLE_CONFIG
 from .test_train_test_tools import FAST, TRAIN_FAST
 from .utils import PY, run

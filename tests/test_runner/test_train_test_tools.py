@@ -1,7 +1,6 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """End to end through the real MMEngine runner on the embedded COCO sample: the main job,
 distributed training/testing over gloo, resume, mim, MMPose's own tools with custom_imports."""
-import json
 import os.path as osp
 import re
 
@@ -9,7 +8,7 @@ import mmengine
 import pytest
 import torch
 
-from ..conftest import REPO, SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 from .utils import PY, last_metrics, run
 
 # one iteration per epoch, no worker processes
@@ -68,7 +67,8 @@ def test_dist_train_two_processes_same_parameters(tmp_path):
     assert set(saved['state_dict']) == set(r0) == set(r1)
     conv = 'backbone.layer1.0.conv1.weight'  # a 3x3 conv: trained in channels_last on both ranks
     assert r0[conv].dim() == 4 and r0[conv].shape[-1] == 3
-    assert r0[conv].is_contiguous(memory_format=torch.channels_last) and not r0[conv].is_contiguous()
+    assert r0[conv].is_contiguous(memory_format=torch.channels_last)
+    assert not r0[conv].is_contiguous()
     for k, v in saved['state_dict'].items():
         if k.endswith('num_batches_tracked'):
             continue

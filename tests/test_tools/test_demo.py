@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from cpn_mm.apis import InputError, boxes_from_detector, clip_boxes, run_demo
-
 from ..conftest import SAMPLE
 from ._helpers import (DET_JSON, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network,
                        person_rtmdet_checkpoint, rtmdet_tiny_config, run_tool)

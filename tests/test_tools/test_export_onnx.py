@@ -9,7 +9,6 @@ import pytest
 
 from cpn_mm.apis import (InputError, OnnxRuntimeBackend, export_onnx, init_model, sample_crops,
                          verify_onnx)
-
 from ..conftest import SAMPLE, SAMPLE_CONFIG
 from ._helpers import run_tool
 

@@ -5,8 +5,7 @@ import os.path as osp
 import numpy as np
 
 from ..conftest import SAMPLE
-from ._helpers import (SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint,
-                       rtmdet_tiny_config)
+from ._helpers import SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint, rtmdet_tiny_config
 
 
 def test_inferencer_with_config_path(sample_checkpoint):
@@ -23,9 +22,10 @@ def test_inferencer_with_config_path(sample_checkpoint):
 def test_inferencer_with_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
     """pose2d/pose2d_weights from cpn_mm, det_model/det_weights passed through to mmdet's
     DetInferencer (a real RTMDet-tiny config, random weights, no network)."""
-    import cpn_mm  # noqa: F401
     from mmdet.apis import DetInferencer
     from mmpose.apis import MMPoseInferencer
+
+    import cpn_mm  # noqa: F401
     from cpn_mm.models import CPNRefineHead
     forbid_network(monkeypatch)
     config, ckpt = sample_checkpoint

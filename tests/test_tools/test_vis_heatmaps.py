@@ -6,7 +6,6 @@ import numpy as np
 from PIL import Image
 
 from cpn_mm.apis.visualization import keypoint_groups
-
 from ..conftest import SAMPLE
 from ._helpers import SAMPLE_IMAGES, run_tool
 

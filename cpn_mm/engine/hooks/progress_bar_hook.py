@@ -2,8 +2,8 @@
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmpose.registry import HOOKS
 from mmengine.utils import ProgressBar
+from mmpose.registry import HOOKS
 
 
 @HOOKS.register_module()
