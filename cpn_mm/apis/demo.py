@@ -79,6 +79,33 @@ def iter_video(path: str) -> Tuple[Iterator[np.ndarray], float, Tuple[int, int]]
     return frames(), fps, size
 
 
+def detector_device(device: str, mmcv_cuda_version: Optional[str] = None) -> str:
+    """The device to run an MMDetection detector on, given the pose model's ``device``.
+
+    A detector's NMS/RoIAlign are mmcv ops; when mmcv was compiled without CUDA (the set-up
+    does so on a GPU machine without a CUDA compiler) they take CPU tensors only, so the
+    detector then runs on the CPU (with one warning) while the pose model stays on ``device``.
+
+    Args:
+        device (str): The pose model's device, e.g. ``'cuda:0'`` or ``'cpu'``
+        mmcv_cuda_version (str, optional): mmcv's ``get_compiling_cuda_version()``; read from
+            the installed mmcv when ``None``
+
+    Returns:
+        str: ``device``, or ``'cpu'`` where mmcv's ops cannot run on it.
+    """
+    if not device.startswith('cuda'):
+        return device
+    if mmcv_cuda_version is None:
+        from mmcv.ops import get_compiling_cuda_version
+        mmcv_cuda_version = get_compiling_cuda_version()
+    if mmcv_cuda_version == 'not available':
+        warnings.warn(f'mmcv was compiled without CUDA ops, so the detector runs on the CPU; '
+                      f'the pose model runs on {device}. To run the detector on the GPU, '
+                      'install a CUDA toolkit (nvcc) and run tools/setup_env.sh again.')
+        return 'cpu'
+    return device
+
 class TopdownDemo:
     """The models and settings of :func:`run_demo`; :meth:`frame` processes one image.
 
@@ -111,7 +138,7 @@ class TopdownDemo:
                 raise InputError('--det-config needs MMDetection (mmdet>=3.0)') from e
             from mmpose.utils import adapt_mmdet_pipeline
             self.detector = init_detector(args.det_config, args.det_checkpoint,
-                                          device=args.device)
+                                          device=detector_device(args.device))
             self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
         self.model = init_model(args.config, args.checkpoint, device=args.device,
                                 dtype=args.dtype)

@@ -4,6 +4,7 @@ detector, video, bad inputs, bfloat16 and the ONNX Runtime backend."""
 import json
 import os
 import os.path as osp
+from contextlib import nullcontext
 
 import cv2
 import numpy as np
@@ -240,3 +241,27 @@ def test_demo_bfloat16(sample_checkpoint, tmp_path):
     assert set(a) == set(b) and len(a) > 5
     check_results(json.load(open(tmp_path / 'bf16' / 'predictions.json')), SAMPLE_IDS,
                   sample_sizes())
+
+
+@pytest.mark.parametrize('device, mmcv_cuda, expected', [
+    ('cpu', 'not available', 'cpu'),
+    ('cuda:0', '13.0', 'cuda:0'),          # mmcv built with its CUDA ops: the detector on the GPU
+    ('cuda:0', 'not available', 'cpu'),    # CPU-only mmcv ops: the detector on the CPU
+])
+def test_detector_device(device, mmcv_cuda, expected):
+    from cpn_mm.apis.demo import detector_device
+    if expected != device:
+        with pytest.warns(UserWarning, match='detector runs on the CPU.*pose model runs on cuda:0'):
+            assert detector_device(device, mmcv_cuda) == expected
+    else:
+        assert detector_device(device, mmcv_cuda) == expected
+
+
+def test_detector_device_reads_the_installed_mmcv():
+    from mmcv.ops import get_compiling_cuda_version
+
+    from cpn_mm.apis.demo import detector_device
+    compiled = get_compiling_cuda_version()
+    with pytest.warns(UserWarning) if compiled == 'not available' else nullcontext():
+        got = detector_device('cuda:0')
+    assert got == ('cpu' if compiled == 'not available' else 'cuda:0')
