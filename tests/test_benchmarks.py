@@ -6,7 +6,7 @@ import os.path as osp
 import subprocess
 import sys
 
-from .conftest import REPO
+from .helpers import REPO
 
 MODELS = ('CPN-R50', 'SimpleBaseline-R50', 'MSPN-50 (1 stage)')
 

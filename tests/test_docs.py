@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import pytest
 
-from .conftest import REPO
+from .helpers import REPO
 
 PAGES = sorted(
     [osp.join(REPO, 'README.md'), osp.join(REPO, 'benchmarks', 'README.md')] +

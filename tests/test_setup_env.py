@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .conftest import REPO
+from .helpers import REPO
 
 SCRIPT = osp.join(REPO, 'tools', 'setup_env.sh')
 

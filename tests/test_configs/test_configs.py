@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmpose.registry import DATASETS, MODELS
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 COCO_CONFIGS = {
     'cpn_r50_coco_256x192.py': (50, (192, 256)),

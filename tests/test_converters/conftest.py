@@ -2,7 +2,8 @@
 """Session fixtures: each source checkpoint rebuilt once in its own format, and converted."""
 import pytest
 
-from ._golden import PT_DIR, TF_DIR, recipe_arrays, write_pytorch_cpn_file, write_tf_checkpoint
+from ..helpers.golden import (PT_DIR, TF_DIR, recipe_arrays, write_pytorch_cpn_file,
+                              write_tf_checkpoint)
 
 
 @pytest.fixture(scope='session')

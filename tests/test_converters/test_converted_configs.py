@@ -11,7 +11,7 @@ from mmengine.dataset import Compose
 from mmpose.registry import MODELS
 
 from cpn_mm.converters import pytorch_cpn_model_cfg, tf_cpn_model_cfg
-from ..conftest import REPO
+from ..helpers import REPO
 
 CONFIGS = {
     'tf-cpn/tf-cpn_r50_coco_256x192.py': ('tf-cpn', 50, (192, 256)),

@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 DOC = osp.join(REPO, 'docs', 'converted_models.md')
 # tools/test.py on the embedded sample (ground-truth boxes) instead of COCO val2017

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from cpn_mm.converters import CheckpointConversionError, convert_pytorch_cpn
-from ._golden import (PT_CONFIG, PT_DIR, REL_TOL, build_converted, load_fixture, recipe_arrays,
-                      relative_errors, run_converted, write_pytorch_cpn_file)
+from ..helpers.golden import (PT_CONFIG, PT_DIR, REL_TOL, build_converted, load_fixture,
+                              recipe_arrays, relative_errors, run_converted, write_pytorch_cpn_file)
 
 
 def _compare(checkpoint: str):
@@ -95,7 +95,8 @@ def test_wrong_keys_are_all_listed_and_nothing_written(tmp_path):
 
 
 def test_truncated_and_foreign_files(pytorch_cpn_checkpoint, tf_cpn_checkpoint, tmp_path):
-    data = open(pytorch_cpn_checkpoint, 'rb').read()
+    with open(pytorch_cpn_checkpoint, 'rb') as f:
+        data = f.read()
     cut = tmp_path / 'truncated.pth.tar'
     cut.write_bytes(data[:len(data) // 2])
     with pytest.raises(CheckpointConversionError, match=r'cannot read .* \(truncated, corrupt'):

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from cpn_mm.converters import CheckpointConversionError, convert_tf_cpn
-from ._golden import (REL_TOL, TF_CONFIG, TF_DIR, build_converted, load_fixture, recipe_arrays,
-                      relative_errors, require_tensorflow, run_converted, write_tf_checkpoint)
+from ..helpers.golden import (REL_TOL, TF_CONFIG, TF_DIR, build_converted, load_fixture,
+                              recipe_arrays, relative_errors, require_tensorflow, run_converted,
+                              write_tf_checkpoint)
 
 
 def test_golden_outputs(tf_cpn_converted, record_property):

@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 from mmpose.registry import DATASETS, KEYPOINT_CODECS
 
-from ..conftest import SAMPLE
+from ..helpers import SAMPLE, load_json
 
 ANN = osp.join(SAMPLE, 'test_coco.json')
 DET = osp.join(SAMPLE, 'test_coco_det_AP_H_56.json')
-
-
-def load_json(path):
-    with open(path) as f:
-        return json.load(f)
 
 
 def write_json(path, data):

@@ -9,8 +9,7 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmpose.registry import DATASETS, MODELS
 
-from ..conftest import SAMPLE
-from ..test_models.test_cpn_model import cpn_cfg
+from ..helpers import SAMPLE, cpn_cfg
 
 CODEC = dict(type='MultiSigmaHeatmap', input_size=(192, 256), heatmap_size=(48, 64))
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from ..conftest import sample_cfg
+from ..helpers import sample_cfg
 
 
 def _first_step(work_dir, hooks):

@@ -13,8 +13,7 @@ from mmpose.registry import DATASETS, MODELS
 
 from cpn_mm.engine import CPUAmpOptimWrapper
 from cpn_mm.utils import adapt_to_device
-from ..conftest import SAMPLE_CONFIG, sample_cfg
-from ..test_runner.utils import PY, last_metrics, run
+from ..helpers import PY, SAMPLE_CONFIG, last_metrics, run, sample_cfg
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(),
                                 reason='--amp keeps MMEngine\'s AmpOptimWrapper on CUDA')

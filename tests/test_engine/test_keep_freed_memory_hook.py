@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 SCRIPT = r'''
 import sys
 import torch
 from mmengine.runner import Runner
 import cpn_mm  # noqa: F401
-from tests.conftest import sample_cfg
+from tests.helpers import sample_cfg
 
 def rss_mib():
     with open('/proc/self/statm') as f:

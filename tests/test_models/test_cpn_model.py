@@ -1,29 +1,10 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-import copy
 
 import pytest
 import torch
 from mmpose.registry import MODELS
 
-
-def cpn_cfg(depth=50, K=17, input_size=(192, 256)):
-    hm = (input_size[0] // 4, input_size[1] // 4)
-    codec = dict(type='MultiSigmaHeatmap', input_size=input_size, heatmap_size=hm)
-    return dict(
-        type='TopdownPoseEstimator',
-        data_preprocessor=dict(type='PoseDataPreprocessor'),
-        backbone=dict(type='ResNet', depth=depth, out_indices=(0, 1, 2, 3)),
-        neck=dict(
-            type='CPNGlobalNet',
-            in_channels=(64, 128, 256, 512) if depth < 50 else (256, 512, 1024, 2048),
-            num_keypoints=K,
-            heatmap_size=hm),
-        head=dict(type='CPNRefineHead', num_keypoints=K, decoder=codec),
-        test_cfg=dict(flip_test=True))
-
-
-def n_params(m):
-    return sum(p.numel() for p in m.parameters())
+from ..helpers import cpn_cfg, n_params
 
 
 def test_parameter_counts_r50():
@@ -71,27 +52,26 @@ def test_forward_shapes_and_resnet18_levels():
     assert small(torch.rand(1, 3, 128, 96), None, mode='tensor').shape == (1, 5, 32, 24)
 
 
-def test_bad_configs():
+BAD_CONFIGS = [
+    # (part, key, value, message, fails at: 'build' or 'forward')
+    ('decoder', 'kernel_sizes', (15, 11, 9), 'kernel_sizes', 'build'),
+    ('head', 'loss_refine', dict(type='OHKMMaskedMSELoss', topk=20), 'topk', 'build'),
+    ('neck', 'heatmap_size', (64, 48), 'heatmap_size', 'forward'),
+    ('neck', 'in_channels', (256, ), 'in_channels', 'build'),
+    ('neck', 'num_keypoints', 14, 'num_keypoints', 'forward'),
+    ('neck', 'resize_mode', 'tf', 'resize_mode', 'build'),
+]
+
+
+@pytest.mark.parametrize('part, key, value, message, when', BAD_CONFIGS)
+def test_bad_configs(part, key, value, message, when):
     cfg = cpn_cfg()
-    bad = copy.deepcopy(cfg)
-    bad['head']['decoder']['kernel_sizes'] = (15, 11, 9)
-    with pytest.raises(ValueError, match='kernel_sizes'):
-        MODELS.build(bad)
-    bad = copy.deepcopy(cfg)
-    bad['head']['loss_refine'] = dict(type='OHKMMaskedMSELoss', topk=20)
-    with pytest.raises(ValueError, match='topk'):
-        MODELS.build(bad)
-    bad = copy.deepcopy(cfg)
-    bad['neck']['heatmap_size'] = (64, 48)
-    model = MODELS.build(bad)
-    with pytest.raises(ValueError, match='heatmap_size'):
-        model(torch.rand(1, 3, 256, 192), None, mode='tensor')
-    bad = copy.deepcopy(cfg)
-    bad['neck']['in_channels'] = (256, )
-    with pytest.raises(ValueError, match='in_channels'):
-        MODELS.build(bad)
-    bad = copy.deepcopy(cfg)
-    bad['neck']['num_keypoints'] = 14
-    model = MODELS.build(bad)
-    with pytest.raises(ValueError, match='num_keypoints'):
+    target = cfg['head']['decoder'] if part == 'decoder' else cfg[part]
+    target[key] = value
+    if when == 'build':
+        with pytest.raises(ValueError, match=message):
+            MODELS.build(cfg)
+        return
+    model = MODELS.build(cfg)
+    with pytest.raises(ValueError, match=message):
         model(torch.rand(1, 3, 256, 192), None, mode='tensor')

@@ -6,7 +6,7 @@ from mmpose.registry import MODELS
 
 from cpn_mm.models import CPNRefineHead, MaskedTargetMSELoss, OHKMMaskedMSELoss
 from cpn_mm.utils.precision import autocast, parse_dtype
-from ..conftest import sample_cfg
+from ..helpers import sample_cfg
 
 
 def _model(tmp_path, **test_cfg):

@@ -10,6 +10,7 @@ from mmpose.registry import MODELS
 
 from cpn_mm.models.utils import RESIZE_MODES, resize_bilinear
 from cpn_mm.testing import straightforward_head, straightforward_neck, tf_legacy_resize
+from ..helpers import cpn_cfg, n_params
 
 
 @pytest.mark.parametrize('size', [(16, 12), (64, 48), (5, 7), (3, 2), (8, 6)])
@@ -107,7 +108,6 @@ def test_layout_forward_equals_straightforward_float64(layout, train):
 
 
 def test_layouts_parameter_counts_and_structure():
-    from .test_cpn_model import cpn_cfg, n_params
     cfg = cpn_cfg(50)
     cfg['neck'].update(LAYOUTS['pytorch-cpn']['neck'])
     cfg['head'].update(LAYOUTS['pytorch-cpn']['head'])

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.runner import Runner
 
-from ..conftest import SAMPLE, sample_cfg
+from ..helpers import SAMPLE, sample_cfg
 
 
 def train(cfg):

@@ -12,9 +12,7 @@ import pytest
 import torch
 
 from cpn_mm.utils import slurm_to_torch_env
-from ..conftest import REPO, SAMPLE_CONFIG
-from .test_train_test_tools import FAST, TRAIN_FAST
-from .utils import PY, run
+from ..helpers import FAST, PY, REPO, SAMPLE_CONFIG, TRAIN_FAST, run
 
 FAKE_SLURM = osp.join(osp.dirname(osp.abspath(__file__)), 'fake_slurm')
 
@@ -35,7 +33,7 @@ def test_slurm_train_two_tasks(tmp_path):
     cfg_file = tmp_path / 'dist_config.py'
     cfg_file.write_text(
         f"_base_ = ['{SAMPLE_CONFIG}']\n"
-        "custom_imports = dict(imports=['cpn_mm', 'tests.test_runner.param_dump_hook'],\n"
+        "custom_imports = dict(imports=['cpn_mm', 'tests.helpers.hooks'],\n"
         "                      allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='DumpRankParamsHook')]\n")
     extra = ['--no-validate', '--cfg-options', 'train_cfg.max_epochs=1',

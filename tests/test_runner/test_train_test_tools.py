@@ -8,23 +8,7 @@ import mmengine
 import pytest
 import torch
 
-from ..conftest import SAMPLE_CONFIG
-from .utils import PY, last_metrics, run
-
-# one iteration per epoch, no worker processes
-TRAIN_FAST = ['train_dataloader.dataset.times=1', 'train_dataloader.num_workers=0',
-              'train_dataloader.persistent_workers=False']
-EVAL_FAST = ['val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
-FAST = TRAIN_FAST + EVAL_FAST
-
-
-@pytest.fixture(scope='session')
-def main_job(tmp_path_factory):
-    """The README's main job (tools/run_sample.py): train on the sample, evaluate, draw."""
-    work_dir = str(tmp_path_factory.mktemp('main_job'))
-    proc = run([PY, 'tools/run_sample.py', '--work-dir', work_dir], timeout=600)
-    return work_dir, proc.stdout
+from ..helpers import FAST, PY, SAMPLE_CONFIG, TRAIN_FAST, last_metrics, run
 
 
 def test_main_job_overfits_sample_to_ap_09(main_job):
@@ -50,7 +34,7 @@ def test_dist_train_two_processes_same_parameters(tmp_path):
     cfg_file = tmp_path / 'dist_config.py'
     cfg_file.write_text(
         f"_base_ = ['{SAMPLE_CONFIG}']\n"
-        "custom_imports = dict(imports=['cpn_mm', 'tests.test_runner.param_dump_hook'],\n"
+        "custom_imports = dict(imports=['cpn_mm', 'tests.helpers.hooks'],\n"
         "                      allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='ChannelsLastHook'), dict(type='KeepFreedMemoryHook'),\n"
         "                dict(type='SyncBuffersHook'), dict(type='DumpRankParamsHook')]\n")

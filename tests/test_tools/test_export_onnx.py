@@ -9,8 +9,7 @@ import pytest
 
 from cpn_mm.apis import (InputError, OnnxRuntimeBackend, export_onnx, init_model, sample_crops,
                          verify_onnx)
-from ..conftest import SAMPLE, SAMPLE_CONFIG
-from ._helpers import run_tool
+from ..helpers import SAMPLE, SAMPLE_CONFIG, run_tool
 
 
 def test_export_onnx_parity(sample_checkpoint, tmp_path):

@@ -3,8 +3,7 @@
 (cpn_mm.apis.complexity)."""
 from cpn_mm.apis import build_model_from_config, complexity, config_complexity
 from cpn_mm.testing import StraightforwardGlobalNet, StraightforwardRefineHead
-from ..conftest import SAMPLE_CONFIG
-from ._helpers import run_tool
+from ..helpers import SAMPLE_CONFIG, run_tool
 
 
 def test_get_flops_cli():

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from ..conftest import REPO
+from ..helpers import REPO
 
 DOC = osp.join(REPO, 'docs', 'inference.md')
 CHECKPOINT = 'work_dirs/coco_sample/epoch_15.pth'

@@ -4,8 +4,8 @@ import os.path as osp
 
 import numpy as np
 
-from ..conftest import SAMPLE
-from ._helpers import SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint, rtmdet_tiny_config
+from ..helpers import (SAMPLE, SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint,
+                       rtmdet_tiny_config)
 
 
 def test_inferencer_with_config_path(sample_checkpoint):

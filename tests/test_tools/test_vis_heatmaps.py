@@ -6,8 +6,7 @@ import numpy as np
 from PIL import Image
 
 from cpn_mm.apis.visualization import keypoint_groups
-from ..conftest import SAMPLE
-from ._helpers import SAMPLE_IMAGES, run_tool
+from ..helpers import SAMPLE, SAMPLE_IMAGES, run_tool
 
 
 def test_vis_heatmaps_picture(sample_checkpoint, tmp_path):

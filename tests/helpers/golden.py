@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from ..conftest import REPO
+from . import REPO
 
 GOLDEN = osp.join(REPO, 'tests', 'data', 'golden')
 TF_DIR = osp.join(GOLDEN, 'tf-cpn_r50_256x192')
