@@ -296,7 +296,7 @@ class CPNRefineHead(BaseHead):
         loss_refine = self.loss_refine(refined, targets[-1], weights[-1])
 
         _, avg_acc, _ = pose_pck_accuracy(
-            output=to_numpy(refined),
+            output=to_numpy(refined.float()),
             target=to_numpy(targets[-1]),
             mask=to_numpy(weights[-1]) > 0)
         return dict(
