@@ -7,15 +7,8 @@
 # PYTHON (the interpreter, default python).
 set -x
 
-TOOL=$1
-PARTITION=$2
-JOB_NAME=$3
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
-TOOLS="$(dirname "$0")"
+TOOL=$1 PARTITION=$2 JOB_NAME=$3 TOOLS="$(dirname "$0")"
+: "${GPUS:=8}" "${GPUS_PER_NODE:=8}" "${CPUS_PER_TASK:=5}" "${SRUN_ARGS:=}" "${PYTHON:=python}"
 
 # shellcheck disable=SC2086  # SRUN_ARGS is a list of options
 PYTHONPATH="$TOOLS/..":$PYTHONPATH \

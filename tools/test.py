@@ -12,27 +12,16 @@ Inference in bfloat16 (autocast; heatmaps decoded in float32) is the config's
 """
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
 from cpn_mm.apis import InputError, check_file
-from cpn_mm.utils import adapt_to_device, load_mmpose_tool
+from cpn_mm.utils import run_mmpose_tool
 
 
-def main() -> None:
-    """Run MMPose's ``tools/test.py`` main, its config merge extended by
-    :func:`cpn_mm.utils.adapt_to_device`."""
-    tool = load_mmpose_tool('test')
-    mmpose_merge_args = tool.merge_args
-
-    def merge_args(cfg, args):
-        try:
-            check_file(args.checkpoint, 'checkpoint')
-        except InputError as e:
-            raise SystemExit(f'error: {e}')
-        cfg = mmpose_merge_args(cfg, args)
-        adapt_to_device(cfg)
-        return cfg
-
-    tool.merge_args = merge_args
-    tool.main()
+def check_args(args) -> None:
+    """Fail with a message, not a traceback, when the checkpoint file is missing."""
+    try:
+        check_file(args.checkpoint, 'checkpoint')
+    except InputError as e:
+        raise SystemExit(f'error: {e}')
 
 
 if __name__ == '__main__':
-    main()
+    run_mmpose_tool('test', check_args)

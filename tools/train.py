@@ -11,23 +11,7 @@ resuming works under torch >= 2.6 (see ``cpn_mm/utils/safe_load.py``).
     python tools/train.py configs/cpn_r50_coco_256x192.py [--work-dir DIR] [--resume] [--amp]
 """
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
-from cpn_mm.utils import adapt_to_device, load_mmpose_tool
-
-
-def main() -> None:
-    """Run MMPose's ``tools/train.py`` main, its config merge extended by
-    :func:`cpn_mm.utils.adapt_to_device`."""
-    tool = load_mmpose_tool('train')
-    mmpose_merge_args = tool.merge_args
-
-    def merge_args(cfg, args):
-        cfg = mmpose_merge_args(cfg, args)
-        adapt_to_device(cfg)
-        return cfg
-
-    tool.merge_args = merge_args
-    tool.main()
-
+from cpn_mm.utils import run_mmpose_tool
 
 if __name__ == '__main__':
-    main()
+    run_mmpose_tool('train')

@@ -23,6 +23,26 @@ class CheckpointConversionError(ValueError):
     """A source checkpoint that cannot be converted; the message says what is wrong."""
 
 
+def source_model_cfg(depth: int, num_keypoints: int, norm_cfg: dict, mean: Sequence[float],
+                     bgr_to_rgb: bool, neck: dict, head: dict) -> dict:
+    """A ResNet-``depth`` CPN model config with a source's input normalisation
+    (``(pixel - mean) / 255``, channel order by ``bgr_to_rgb``), norm layers and the neck/head
+    options in ``neck`` / ``head``."""
+    return dict(
+        type='TopdownPoseEstimator',
+        data_preprocessor=dict(
+            type='PoseDataPreprocessor', mean=list(mean), std=[255.] * 3, bgr_to_rgb=bgr_to_rgb),
+        backbone=dict(
+            type='ResNet', depth=depth, out_indices=(0, 1, 2, 3),
+            norm_cfg=dict(norm_cfg, requires_grad=True)),
+        neck=dict(
+            type='CPNGlobalNet', in_channels=(256, 512, 1024, 2048), out_channels=256,
+            num_keypoints=num_keypoints, norm_cfg=norm_cfg, **neck),
+        head=dict(
+            type='CPNRefineHead', in_channels=256, num_levels=4, num_keypoints=num_keypoints,
+            norm_cfg=norm_cfg, **head))
+
+
 def hwio_to_oihw(array: np.ndarray) -> np.ndarray:
     """TF conv kernel (kH, kW, C_in, C_out) -> PyTorch (C_out, C_in, kH, kW)."""
     return np.ascontiguousarray(array.transpose(3, 2, 0, 1))

@@ -25,7 +25,7 @@ import torch
 
 from .common import (CheckpointConversionError, NameTable, build_target_state,
                      depth_from_stage3_units, file_digests, map_state, model_cfg_from_config,
-                     save_checkpoint)
+                     save_checkpoint, source_model_cfg)
 
 #: pytorch-cpn's input: RGB, pixel / 255 - mean / 255 (no std)
 PYTORCH_CPN_MEAN_RGB = [122.7717, 115.9465, 102.9801]
@@ -40,22 +40,11 @@ _BN_LEAVES = ('weight', 'bias', 'running_mean', 'running_var')
 def pytorch_cpn_model_cfg(depth: int = 50, num_keypoints: int = 17) -> dict:
     """The model config that computes pytorch-cpn's network (``configs/pytorch-cpn/``)."""
     norm_cfg = dict(type='BN', eps=1e-5)
-    return dict(
-        type='TopdownPoseEstimator',
-        data_preprocessor=dict(
-            type='PoseDataPreprocessor', mean=PYTORCH_CPN_MEAN_RGB, std=[255.] * 3,
-            bgr_to_rgb=True),
-        backbone=dict(
-            type='ResNet', depth=depth, out_indices=(0, 1, 2, 3),
-            norm_cfg=dict(norm_cfg, requires_grad=True)),
-        neck=dict(
-            type='CPNGlobalNet', in_channels=(256, 512, 1024, 2048), out_channels=256,
-            num_keypoints=num_keypoints, norm_cfg=norm_cfg, resize_mode='align_corners',
-            merge_norm_cfg=norm_cfg, heatmap_norm_after_resize=True),
-        head=dict(
-            type='CPNRefineHead', in_channels=256, num_levels=_NUM_LEVELS,
-            num_keypoints=num_keypoints, norm_cfg=norm_cfg, resize_mode='align_corners',
-            cascade_projection_shortcut=True))
+    return source_model_cfg(
+        depth, num_keypoints, norm_cfg, PYTORCH_CPN_MEAN_RGB, bgr_to_rgb=True,
+        neck=dict(resize_mode='align_corners', merge_norm_cfg=norm_cfg,
+                  heatmap_norm_after_resize=True),
+        head=dict(resize_mode='align_corners', cascade_projection_shortcut=True))
 
 
 def _reverse_levels(array: np.ndarray) -> np.ndarray:
@@ -168,12 +157,8 @@ def convert_pytorch_cpn(src: str,
             for the depth and keypoint count found in the file
         config (str, optional): A config file whose ``model`` is the target (``--config``)
 
-    Returns:
-        tuple: The output path and the checkpoint's ``meta``.
-
-    Raises:
-        CheckpointConversionError: unreadable file, unmapped or missing keys, shape
-            mismatches (all listed); nothing is written then.
+    Returns the output path and the checkpoint's ``meta``, and raises
+    ``CheckpointConversionError`` (nothing written), as :func:`convert_tf_cpn`.
     """
     arrays, info = read_pytorch_cpn(src)
     ignored = sorted(n for n in arrays if n.endswith('num_batches_tracked'))

@@ -22,7 +22,7 @@ import numpy as np
 
 from .common import (RESNET_STAGE_BLOCKS, CheckpointConversionError, NameTable, build_target_state,
                      depth_from_stage3_units, file_digests, hwio_to_oihw, map_state,
-                     model_cfg_from_config, save_checkpoint)
+                     model_cfg_from_config, save_checkpoint, source_model_cfg)
 
 #: BN epsilon of the released tf-cpn models: TF1's fused batch norm raised tf-cpn's 1e-9 to this
 TF1_FUSED_BN_EPS = 1.001e-5
@@ -44,21 +44,9 @@ def tf_cpn_model_cfg(depth: int = 50,
                      num_keypoints: int = 17,
                      bn_eps: float = TF1_FUSED_BN_EPS) -> dict:
     """The model config that computes tf-cpn's network (what ``configs/tf-cpn/`` sets)."""
-    norm_cfg = dict(type='BN', eps=bn_eps)
-    return dict(
-        type='TopdownPoseEstimator',
-        data_preprocessor=dict(
-            type='PoseDataPreprocessor', mean=TF_CPN_MEAN_BGR, std=[255.] * 3,
-            bgr_to_rgb=False),
-        backbone=dict(
-            type='ResNet', depth=depth, out_indices=(0, 1, 2, 3),
-            norm_cfg=dict(norm_cfg, requires_grad=True)),
-        neck=dict(
-            type='CPNGlobalNet', in_channels=(256, 512, 1024, 2048), out_channels=256,
-            num_keypoints=num_keypoints, norm_cfg=norm_cfg, resize_mode='asymmetric'),
-        head=dict(
-            type='CPNRefineHead', in_channels=256, num_levels=4, num_keypoints=num_keypoints,
-            norm_cfg=norm_cfg, resize_mode='asymmetric'))
+    return source_model_cfg(
+        depth, num_keypoints, dict(type='BN', eps=bn_eps), TF_CPN_MEAN_BGR, bgr_to_rgb=False,
+        neck=dict(resize_mode='asymmetric'), head=dict(resize_mode='asymmetric'))
 
 
 def _layer(table: NameTable, scope: str, conv: str, norm: Optional[str],

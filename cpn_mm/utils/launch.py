@@ -6,7 +6,7 @@ import os.path as osp
 import shutil
 import subprocess
 from types import ModuleType
-from typing import MutableMapping, Optional
+from typing import Callable, MutableMapping, Optional
 
 import torch
 
@@ -22,6 +22,29 @@ def load_mmpose_tool(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_mmpose_tool(name: str, check_args: Optional[Callable] = None) -> None:
+    """Run MMPose's ``tools/<name>.py`` (``'train'`` or ``'test'``) as a command line, its config
+    merge extended by :func:`adapt_to_device`.
+
+    Args:
+        name (str): The tool
+        check_args (callable, optional): Called with the parsed arguments before the config is
+            merged; it raises ``SystemExit`` with a message for bad arguments.
+    """
+    tool = load_mmpose_tool(name)
+    mmpose_merge_args = tool.merge_args
+
+    def merge_args(cfg, args):
+        if check_args is not None:
+            check_args(args)
+        cfg = mmpose_merge_args(cfg, args)
+        adapt_to_device(cfg)
+        return cfg
+
+    tool.merge_args = merge_args
+    tool.main()
 
 
 def slurm_to_torch_env(environ: Optional[MutableMapping[str, str]] = None) -> None:

@@ -69,6 +69,25 @@ def n_params(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def forward_backward(neck, head, inputs, fn_neck, fn_head):
+    """Outputs (pyramid, GlobalNet heatmaps, refined) and gradients (parameters, inputs) of
+    ``fn_head(head, fn_neck(neck, inputs))`` under a fixed random loss that reaches all of them."""
+    for m in (neck, head):
+        m.zero_grad(set_to_none=True)
+    for x in inputs:
+        x.grad = None
+    feats, hms = fn_neck(neck, inputs)
+    out = fn_head(head, (feats, hms))
+    import torch
+    g = torch.Generator().manual_seed(1)
+    # a loss that reaches every output and every parameter
+    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum() + sum(
+        (h * torch.randn(h.shape, generator=g, dtype=h.dtype)).sum() for h in hms)
+    loss.backward()
+    grads = [p.grad.clone() for m in (neck, head) for p in m.parameters()]
+    return [*feats, *hms, out], grads + [x.grad.clone() for x in inputs]
+
+
 def run(cmd, timeout=300, env=None, check=True):
     """Run a command from the repository root; returns its CompletedProcess (text)."""
     full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))

@@ -136,3 +136,23 @@ def run_converted(model, inputs: np.ndarray) -> Tuple[List[np.ndarray], np.ndarr
 def relative_errors(ours: Dict[str, np.ndarray], theirs: Dict[str, np.ndarray]) -> Dict[str, float]:
     """``max |ours - theirs| / max |theirs|`` per output."""
     return {k: float(np.abs(ours[k] - theirs[k]).max() / np.abs(theirs[k]).max()) for k in theirs}
+
+
+def load_converted(dst: str, src: str, source_format: str, converter: str) -> dict:
+    """The converted checkpoint at ``dst``, after checking what every converted file holds:
+    ``state_dict`` and ``meta`` only, loadable with ``weights_only=True``, its provenance
+    naming ``src``, the source's format and the converter function."""
+    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
+    assert set(ckpt) == {'meta', 'state_dict'}
+    assert ckpt['meta']['converted_from'] == osp.abspath(src)
+    assert ckpt['meta']['source_format'].startswith(source_format)
+    assert converter in ckpt['meta']['converter']
+    return ckpt
+
+
+def conversion_error(convert, src: str, dst: str) -> str:
+    """The message of the ``CheckpointConversionError`` that ``convert(src, dst)`` must raise."""
+    from cpn_mm.converters import CheckpointConversionError
+    with pytest.raises(CheckpointConversionError) as info:
+        convert(src, dst)
+    return str(info.value)

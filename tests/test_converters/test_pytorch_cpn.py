@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from cpn_mm.converters import CheckpointConversionError, convert_pytorch_cpn
-from ..helpers.golden import (PT_CONFIG, PT_DIR, REL_TOL, build_converted, load_fixture,
-                              recipe_arrays, relative_errors, run_converted, write_pytorch_cpn_file)
+from ..helpers.golden import (PT_CONFIG, PT_DIR, REL_TOL, build_converted, conversion_error,
+                              load_converted, load_fixture, recipe_arrays, relative_errors,
+                              run_converted, write_pytorch_cpn_file)
 
 
 def _compare(checkpoint: str):
@@ -34,11 +35,8 @@ def test_golden_outputs(pytorch_cpn_converted, record_property):
 
 def test_checkpoint_contents_and_parameter_count(pytorch_cpn_converted, pytorch_cpn_checkpoint):
     dst, meta = pytorch_cpn_converted
-    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
-    assert set(ckpt) == {'meta', 'state_dict'}
-    assert ckpt['meta']['converted_from'] == osp.abspath(pytorch_cpn_checkpoint)
-    assert ckpt['meta']['source_format'].startswith('pytorch-cpn: torch.save')
-    assert 'convert_pytorch_cpn' in ckpt['meta']['converter']
+    ckpt = load_converted(dst, pytorch_cpn_checkpoint, 'pytorch-cpn: torch.save',
+                          'convert_pytorch_cpn')
     assert ckpt['meta']['source_epoch'] == 32 and ckpt['meta']['folded_biases'] == []
     variables, _, _, _ = load_fixture(PT_DIR)
     assert meta['ignored_variables'] == 97  # num_batches_tracked
@@ -84,9 +82,7 @@ def test_wrong_keys_are_all_listed_and_nothing_written(tmp_path):
     arrays['module.refine_net.extra.weight'] = np.zeros((4, 4, 1, 1), np.float32)
     src = write_pytorch_cpn_file(arrays, str(tmp_path / 'bad.pth.tar'))
     dst = tmp_path / 'out.pth'
-    with pytest.raises(CheckpointConversionError) as info:
-        convert_pytorch_cpn(src, str(dst))
-    msg = str(info.value)
+    msg = conversion_error(convert_pytorch_cpn, src, str(dst))
     assert 'refine_net.extra.weight' in msg and '(unmapped)' in msg
     assert 'refine_net.final_predict.2.running_var' in msg and 'missing from the source' in msg
     assert ('global_net.predict.0.3.weight [16, 256, 3, 3] -> neck.predict_layers.3.1.conv.weight'

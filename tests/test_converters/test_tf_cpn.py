@@ -8,12 +8,11 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 from cpn_mm.converters import CheckpointConversionError, convert_tf_cpn
-from ..helpers.golden import (REL_TOL, TF_CONFIG, TF_DIR, build_converted, load_fixture,
-                              recipe_arrays, relative_errors, require_tensorflow, run_converted,
-                              write_tf_checkpoint)
+from ..helpers.golden import (REL_TOL, TF_CONFIG, TF_DIR, build_converted, conversion_error,
+                              load_converted, load_fixture, recipe_arrays, relative_errors,
+                              require_tensorflow, run_converted, write_tf_checkpoint)
 
 
 def test_golden_outputs(tf_cpn_converted, record_property):
@@ -45,11 +44,8 @@ def test_released_models_epsilon_matters(tf_cpn_converted):
 
 def test_checkpoint_contents_and_parameter_count(tf_cpn_converted, tf_cpn_checkpoint):
     dst, meta = tf_cpn_converted
-    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
-    assert set(ckpt) == {'meta', 'state_dict'}
-    assert ckpt['meta']['converted_from'] == osp.abspath(tf_cpn_checkpoint)
-    assert ckpt['meta']['source_format'].startswith('tf-cpn: TensorFlow 1 name-based checkpoint')
-    assert 'convert_tf_cpn' in ckpt['meta']['converter']
+    ckpt = load_converted(dst, tf_cpn_checkpoint, 'tf-cpn: TensorFlow 1 name-based checkpoint',
+                          'convert_tf_cpn')
     assert set(ckpt['meta']['source_files']) == {
         'snapshot_350.ckpt.index', 'snapshot_350.ckpt.data-00000-of-00001'}
     # every network variable converted, the optimizer/step variables ignored
@@ -83,9 +79,7 @@ def test_wrong_variables_are_all_listed_and_nothing_written(tmp_path):
     prefix = write_tf_checkpoint(arrays, str(tmp_path / 'bad' / 'model.ckpt'), optimizer_slots=0)
     dst = tmp_path / 'out.pth'
     dst.write_bytes(b'previous')
-    with pytest.raises(CheckpointConversionError) as info:
-        convert_tf_cpn(prefix, str(dst))
-    msg = str(info.value)
+    msg = conversion_error(convert_tf_cpn, prefix, str(dst))
     assert 'extra_head/weights' in msg and '(unmapped)' in msg
     assert 'missing from the source' in msg and 'refine_out/BatchNorm/gamma' in msg
     assert ('lateral/res3/weights [1, 1, 256, 256] -> neck.lateral_convs.1.conv.weight expects '

@@ -7,6 +7,7 @@ import torch
 from mmpose.registry import MODELS
 
 from cpn_mm.testing import straightforward_head, straightforward_neck
+from ..helpers import forward_backward
 
 
 def _build(num_levels=4, channels=32, K=5):
@@ -33,22 +34,6 @@ def _inputs(in_channels, size, dtype, memory_format=torch.contiguous_format):
     ]
 
 
-def _run(neck, head, inputs, fn_neck, fn_head):
-    for m in (neck, head):
-        m.zero_grad(set_to_none=True)
-    for x in inputs:
-        x.grad = None
-    feats, hms = fn_neck(neck, inputs)
-    out = fn_head(head, (feats, hms))
-    g = torch.Generator().manual_seed(1)
-    # a loss that reaches every output and every parameter
-    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum() + sum(
-        (h * torch.randn(h.shape, generator=g, dtype=h.dtype)).sum() for h in hms)
-    loss.backward()
-    grads = [p.grad.clone() for m in (neck, head) for p in m.parameters()]
-    return [*feats, *hms, out], grads + [x.grad.clone() for x in inputs]
-
-
 @pytest.mark.parametrize('size', [(32, 24), (30, 22)])  # exact halvings and odd level sizes
 @pytest.mark.parametrize('train', [True, False])
 def test_optimised_forward_equals_straightforward_float64(size, train):
@@ -56,8 +41,8 @@ def test_optimised_forward_equals_straightforward_float64(size, train):
     neck.double().train(train)
     head.double().train(train)
     inputs = _inputs(in_channels, size, torch.float64)
-    fast = _run(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
-    ref = _run(neck, head, inputs, straightforward_neck, straightforward_head)
+    fast = forward_backward(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
+    ref = forward_backward(neck, head, inputs, straightforward_neck, straightforward_head)
     for a, b in zip(fast[0] + fast[1], ref[0] + ref[1]):
         assert a.shape == b.shape
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
@@ -68,10 +53,10 @@ def test_optimised_forward_equals_straightforward_float32_channels_last():
     neck.train()
     head.train()
     inputs = _inputs(in_channels, (64, 48), torch.float32, torch.channels_last)
-    ref = _run(neck, head, inputs, straightforward_neck, straightforward_head)
+    ref = forward_backward(neck, head, inputs, straightforward_neck, straightforward_head)
     neck.to(memory_format=torch.channels_last)
     head.to(memory_format=torch.channels_last)
-    fast = _run(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
+    fast = forward_backward(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
     for a, b in zip(fast[0], ref[0]):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * b.abs().max().item())
     # some gradients are zero up to rounding (biases in front of BN): compare them on the scale

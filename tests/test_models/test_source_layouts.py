@@ -10,7 +10,7 @@ from mmpose.registry import MODELS
 
 from cpn_mm.models.utils import RESIZE_MODES, resize_bilinear
 from cpn_mm.testing import straightforward_head, straightforward_neck, tf_legacy_resize
-from ..helpers import cpn_cfg, n_params
+from ..helpers import cpn_cfg, forward_backward, n_params
 
 
 @pytest.mark.parametrize('size', [(16, 12), (64, 48), (5, 7), (3, 2), (8, 6)])
@@ -70,21 +70,6 @@ def _build(layout, channels=32, K=5, num_levels=4):
     return neck, head, in_channels
 
 
-def _run(neck, head, inputs, fn_neck, fn_head):
-    for m in (neck, head):
-        m.zero_grad(set_to_none=True)
-    for x in inputs:
-        x.grad = None
-    feats, hms = fn_neck(neck, inputs)
-    out = fn_head(head, (feats, hms))
-    g = torch.Generator().manual_seed(1)
-    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum() + sum(
-        (h * torch.randn(h.shape, generator=g, dtype=h.dtype)).sum() for h in hms)
-    loss.backward()
-    grads = [p.grad.clone() for m in (neck, head) for p in m.parameters()]
-    return [*feats, *hms, out], grads + [x.grad.clone() for x in inputs]
-
-
 @pytest.mark.parametrize('layout', sorted(LAYOUTS))
 @pytest.mark.parametrize('train', [True, False])
 def test_layout_forward_equals_straightforward_float64(layout, train):
@@ -98,10 +83,10 @@ def test_layout_forward_equals_straightforward_float64(layout, train):
     # running statistics are updated in training: run both from the same state
     state = {k: v.clone() for k, v in [*neck.state_dict().items(),
                                        *(('h.' + k, v) for k, v in head.state_dict().items())]}
-    fast = _run(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
+    fast = forward_backward(neck, head, inputs, lambda n, x: n(x), lambda h, f: h(f))
     neck.load_state_dict({k: v for k, v in state.items() if not k.startswith('h.')})
     head.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith('h.')})
-    ref = _run(neck, head, inputs, straightforward_neck, straightforward_head)
+    ref = forward_backward(neck, head, inputs, straightforward_neck, straightforward_head)
     for a, b in zip(fast[0] + fast[1], ref[0] + ref[1]):
         assert a.shape == b.shape
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
