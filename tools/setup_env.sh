@@ -205,4 +205,4 @@ step "check that the stack imports"
 "$PY" -c "import mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm; print('[setup] mmcv', mmcv.__version__, '| mmpose', mmpose.__version__, '| cpn_mm', cpn_mm.__version__)" \
   || fail "an import failed: delete $VENV and rerun; if mmcv is broken delete $MMCV_WHEELS too"
 fingerprint > "$STAMP"
-echo "[setup] done: activate with 'source $VENV/bin/activate'"
+echo "[setup] done in $((SECONDS / 60)) min $((SECONDS % 60)) s: activate with 'source $VENV/bin/activate'"

@@ -64,7 +64,7 @@ def test_converted_config(name):
 def test_data_preprocessor_gives_the_source_input(source):
     """The golden input is the source's normalised crop: its pixels, as MMPose hands them over
     (BGR uint8), go through the config's data preprocessor to the same tensor."""
-    from ._golden import PT_DIR, TF_DIR
+    from ..helpers.golden import PT_DIR, TF_DIR
     folder = TF_DIR if source == 'tf-cpn' else PT_DIR
     inputs = np.load(osp.join(folder, 'input.npy'))[:1].astype(np.float64)
     name = f'{source}/{source}_r50_coco_256x192.py'
@@ -87,7 +87,7 @@ def test_remaining_crop_difference_on_the_fixture_person():
     """docs/converted_models.md: MMPose's crop with padding 1.3 differs from tf-cpn's crop of
     the fixture's person (a box 1.59x taller than wide) by a median of 1 grey level inside the
     image; the rows outside the image differ by the fill (pixel means vs black)."""
-    from ._golden import TF_DIR, load_fixture
+    from ..helpers.golden import TF_DIR, load_fixture
     _, inputs, _, meta = load_fixture(TF_DIR)
     crop = meta['input']['crop']
     tf_crop = (inputs[0].astype(np.float64) * 255 + np.array(

@@ -117,7 +117,7 @@ def test_onnx_export_command(docs_root):
     import numpy as np
     import onnxruntime as ort
 
-    from ._golden import TF_CONFIG, TF_DIR, build_converted, load_fixture, run_converted
+    from ..helpers.golden import TF_CONFIG, TF_DIR, build_converted, load_fixture, run_converted
     root, _, _ = docs_root
     (export, ) = doc_commands('tools/export_onnx.py')
     run_in(root, export + ['--no-verify'])

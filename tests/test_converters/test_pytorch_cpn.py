@@ -119,7 +119,7 @@ def test_truncated_and_foreign_files(pytorch_cpn_checkpoint, tf_cpn_checkpoint, 
 def test_config_option(pytorch_cpn_checkpoint, tmp_path):
     """``config=``: the mapping is checked against that config's model; a config of the other
     source's layout is refused with the keys that do not fit."""
-    from ._golden import TF_CONFIG
+    from ..helpers.golden import TF_CONFIG
     dst, _ = convert_pytorch_cpn(pytorch_cpn_checkpoint, str(tmp_path / 'ok.pth'),
                                  config=PT_CONFIG.replace('256x192', '384x288'))
     assert osp.isfile(dst)
