@@ -167,7 +167,7 @@ if ! ls "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   sed -i 's/c++17/c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
   grep -q 'c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py" || fail "mmcv's setup.py no longer names c++17; patch it by hand"
   mkdir -p "$MMCV_WHEELS"
-  echo "[setup] compiling mmcv ops (7-13 minutes on 2 cores for the CPU ops; much longer with CUDA)..."
+  echo "[setup] compiling mmcv ops (CPU ops: about 7 minutes on 2 idle cores, longer on a busy machine; CUDA ops: much longer)..."
   T0=$SECONDS
   (cd "$SRC/mmcv-$MMCV_VERSION" && env "${BUILD_ENV[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
     "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$MMCV_WHEELS" .) \
