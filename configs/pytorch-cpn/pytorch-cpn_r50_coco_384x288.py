@@ -7,8 +7,8 @@ codec = dict(
     type='MultiSigmaHeatmap',
     input_size=input_size,
     heatmap_size=heatmap_size,
-    kernel_sizes=(15, 11, 9, 7),
-    refine_kernel_size=7)
+    kernel_sizes=(23, 17, 13, 9),  # the sources' 384x288 targets (gk15..gk7), as
+    refine_kernel_size=9)          # configs/cpn_r50_coco_384x288.py
 
 model = dict(neck=dict(heatmap_size=heatmap_size), head=dict(decoder=codec))
 

@@ -25,6 +25,25 @@ TF_CPN_KERNELS = {
 }
 
 
+ALL_CONFIGS = sorted(
+    osp.relpath(p, osp.join(REPO, 'configs'))
+    for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if not osp.basename(p).startswith('cpn_r18_coco-sample'))
+
+
+@pytest.mark.parametrize('name', ALL_CONFIGS)
+def test_target_kernels_are_tf_cpns_for_the_input_size(name):
+    """Every COCO config, the converted models' included, encodes (and decodes) with tf-cpn's
+    kernels for its input size."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    w, h = cfg.model.head.decoder.input_size
+    kernels, refine_kernel = TF_CPN_KERNELS[(h, w)]
+    encoders = [t['encoder'] for t in cfg.train_dataloader.dataset.pipeline
+                if t['type'] == 'GenerateTarget']
+    for codec in [cfg.model.head.decoder, *encoders]:
+        assert tuple(codec.kernel_sizes) == kernels and codec.refine_kernel_size == refine_kernel
+
+
 def test_every_config_is_listed():
     found = {osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py'))}
     assert found == set(COCO_CONFIGS) | {'cpn_r18_coco-sample_192x144.py'}
