@@ -26,12 +26,6 @@ EVAL_FAST = ['val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=
 FAST = TRAIN_FAST + EVAL_FAST
 
 
-def load_json(path):
-    """The JSON file at ``path``."""
-    with open(path) as f:
-        return json.load(f)
-
-
 def sample_cfg(work_dir: str, epochs: int, **overrides):
     """The embedded-sample config, without worker processes, for in-process runs."""
     from mmengine.config import Config

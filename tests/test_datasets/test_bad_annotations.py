@@ -4,11 +4,12 @@ import json
 import math
 import os.path as osp
 
+import mmengine
 import numpy as np
 import pytest
 from mmpose.registry import DATASETS, KEYPOINT_CODECS
 
-from ..helpers import SAMPLE, load_json
+from ..helpers import SAMPLE
 
 ANN = osp.join(SAMPLE, 'test_coco.json')
 DET = osp.join(SAMPLE, 'test_coco_det_AP_H_56.json')
@@ -39,7 +40,7 @@ def build(ann_file, test_mode, bbox_file=None):
     ('bbox', 2, math.nan),                   # width
 ])
 def test_non_finite_annotation_fails_at_load(tmp_path, test_mode, field, position, value):
-    ann = load_json(ANN)
+    ann = mmengine.load(ANN)
     target = next(a for a in ann['annotations'] if a['num_keypoints'] > 0)
     target[field][position] = value
     bad = str(tmp_path / 'bad_ann.json')
@@ -65,7 +66,7 @@ def test_finite_annotations_load_unchanged(tmp_path):
 
 
 def test_non_finite_detection_box_fails_at_load(tmp_path):
-    dets = load_json(DET)
+    dets = mmengine.load(DET)
     dets[2]['bbox'][3] = math.nan
     bad = str(tmp_path / 'bad_dets.json')
     write_json(bad, dets)

@@ -7,11 +7,12 @@ import os.path as osp
 from contextlib import nullcontext
 
 import cv2
+import mmengine
 import numpy as np
 import pytest
 
 from cpn_mm.apis import InputError, boxes_from_detector, clip_boxes, run_demo
-from ..helpers import (DET_JSON, SAMPLE, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network, load_json,
+from ..helpers import (DET_JSON, SAMPLE, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network,
                        person_rtmdet_checkpoint, rtmdet_tiny_config, run_tool)
 
 K = 17
@@ -48,7 +49,7 @@ def test_demo_box_json_cli(sample_checkpoint, tmp_path):
              str(out), '--device', 'cpu', '--kpt-thr', '0.3')
     with open(DET_JSON) as f:
         dets = [d for d in json.load(f) if d['score'] >= 0.3 and d['category_id'] == 1]
-    results = load_json(out / 'predictions.json')
+    results = mmengine.load(out / 'predictions.json')
     assert len(results) == len(dets) > 0
     check_results(results, SAMPLE_IDS, sample_sizes())
     for name in SAMPLE_IMAGES:
@@ -80,7 +81,7 @@ def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
     out = tmp_path / 'det'
     run_demo(config, ckpt, img_path, det_config=det_cfg, det_checkpoint=det_ckpt,
              out_dir=str(out))
-    results = load_json(out / 'predictions.json')
+    results = mmengine.load(out / 'predictions.json')
     assert len(results) == len(expected)
     xywh = np.concatenate([expected[:, :2], expected[:, 2:4] - expected[:, :2]], axis=1)
     np.testing.assert_allclose(sorted(r['bbox'] for r in results), sorted(xywh.tolist()),
@@ -91,14 +92,14 @@ def test_demo_mmdet_detector(sample_checkpoint, tmp_path, monkeypatch):
     # random weights (no checkpoint): runs, whatever it finds is well-formed
     out_rand = tmp_path / 'rand'
     run_demo(config, ckpt, img_path, det_config=det_cfg, out_dir=str(out_rand))
-    check_results(load_json(out_rand / 'predictions.json'), {SAMPLE_IDS[1]},
+    check_results(mmengine.load(out_rand / 'predictions.json'), {SAMPLE_IDS[1]},
                   sample_sizes())
     assert cv2.imread(str(out_rand / SAMPLE_IMAGES[1])).shape == img.shape
 
     out2 = tmp_path / 'nodet'
     run_demo(config, ckpt, img_path, det_config=det_cfg, det_checkpoint=det_ckpt,
              bbox_thr=1.01, out_dir=str(out2))
-    assert load_json(out2 / 'predictions.json') == []
+    assert mmengine.load(out2 / 'predictions.json') == []
     with open(img_path, 'rb') as a, open(out2 / SAMPLE_IMAGES[1], 'rb') as b:
         assert a.read() == b.read()
 
@@ -115,7 +116,7 @@ def test_demo_video_whole_frame(sample_checkpoint, tmp_path):
     writer.release()
     out = tmp_path / 'vid'
     run_demo(config, ckpt, video, out_dir=str(out))
-    results = load_json(out / 'predictions.json')
+    results = mmengine.load(out / 'predictions.json')
     assert sorted(r['image_id'] for r in results) == [0, 1, 2]
     check_results(results, {0, 1, 2}, {i: (160, 112) for i in range(3)})
     cap = cv2.VideoCapture(str(out / 'clip.mp4'))
@@ -142,7 +143,7 @@ def test_demo_clips_boxes_outside_image(sample_checkpoint, tmp_path):
     with pytest.warns(UserWarning, match='dropped 1 box'):
         run_demo(config, ckpt, osp.join(SAMPLE, name), bboxes=str(box_json),
                  out_dir=str(out))
-    results = load_json(out / 'predictions.json')
+    results = mmengine.load(out / 'predictions.json')
     assert len(results) == 2
     np.testing.assert_allclose(sorted(r['bbox'] for r in results),
                                [[0, 0, 250, 333], [400, 100, 100, 100]], atol=0.01)
@@ -195,7 +196,7 @@ def test_demo_cli_error_exit_code(sample_checkpoint, tmp_path):
 def _keypoints_by_box(pred_file):
     """{(image_id, rounded bbox): keypoints (K, 3)} of a results JSON."""
     out = {}
-    for r in load_json(pred_file):
+    for r in mmengine.load(pred_file):
         out[(r['image_id'], tuple(np.round(r['bbox'], 1)))] = np.array(r['keypoints'])
     return out
 
@@ -238,7 +239,7 @@ def test_demo_bfloat16(sample_checkpoint, tmp_path):
     a = _keypoints_by_box(tmp_path / 'fp32' / 'predictions.json')
     b = _keypoints_by_box(tmp_path / 'bf16' / 'predictions.json')
     assert set(a) == set(b) and len(a) > 5
-    check_results(load_json(tmp_path / 'bf16' / 'predictions.json'), SAMPLE_IDS,
+    check_results(mmengine.load(tmp_path / 'bf16' / 'predictions.json'), SAMPLE_IDS,
                   sample_sizes())
 
 
