@@ -6,14 +6,13 @@ batch 1, one crop, no flip test, no decoding. Each component is analysed on its 
 nothing is pruned from the trace: CPN's GlobalNet heatmap predictors (outputs of the neck,
 read only by the loss and by eager inference) are counted.
 """
-import copy
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import torch
 from torch import nn
 
-from .inference import InputError, check_file
+from .inference import InputError, init_model
 
 PARTS = ('backbone', 'neck', 'head')
 
@@ -26,28 +25,6 @@ def count_flops(module: nn.Module, inputs: tuple) -> int:
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analyzer.tracer_warnings('none')
     return int(analyzer.total())
-
-
-def build_model_from_config(config, cfg_options: Optional[dict] = None) -> nn.Module:
-    """A pose model from a config without ``init_weights`` and with the backbone's
-    ``init_cfg`` cleared: nothing is downloaded. In eval mode."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmpose.models import build_pose_estimator
-
-    import cpn_mm  # noqa: F401
-    if isinstance(config, str):
-        check_file(config, 'config')
-        config = Config.fromfile(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
-    init_default_scope(config.get('default_scope', 'mmpose'))
-    model_cfg = copy.deepcopy(config.model)
-    if model_cfg.get('backbone', {}).get('init_cfg') is not None:
-        model_cfg.backbone.init_cfg = None
-    model = build_pose_estimator(model_cfg).eval()
-    model.cfg = config
-    return model
 
 
 def input_shape_of(config) -> Sequence[int]:
@@ -108,7 +85,7 @@ def config_complexity(config: str, input_shape: Optional[Sequence[int]] = None,
     Returns:
         dict: ``config``, ``input_shape`` [H, W], ``params`` and ``flops``.
     """
-    model = build_model_from_config(config, cfg_options)
+    model = init_model(config, None, cfg_options=cfg_options)  # random weights, no download
     shape = list(input_shape) if input_shape is not None else input_shape_of(model.cfg)
     return dict(config=config if isinstance(config, str) else osp.basename(str(config)),
                 input_shape=[int(v) for v in shape], **complexity(model, shape))

@@ -1,7 +1,7 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """tools/analysis/get_flops.py and the FLOP counter it shares with the benchmark
 (cpn_mm.apis.complexity)."""
-from cpn_mm.apis import build_model_from_config, complexity, config_complexity
+from cpn_mm.apis import complexity, config_complexity, init_model
 from cpn_mm.testing import StraightforwardGlobalNet, StraightforwardRefineHead
 from ..helpers import SAMPLE_CONFIG, run_tool
 
@@ -29,7 +29,7 @@ def test_get_flops_numbers():
 def test_straightforward_forward_counts_more_flops():
     """The straightforward tf-cpn order (cpn_mm.testing) executes more multiply-adds in the
     neck and head than the optimised forward, with the same backbone and parameters."""
-    model = build_model_from_config(SAMPLE_CONFIG)
+    model = init_model(SAMPLE_CONFIG)
     fast = complexity(model, (192, 144))
     ref = complexity(model, (192, 144), parts=dict(neck=StraightforwardGlobalNet(model.neck),
                                                    head=StraightforwardRefineHead(model.head)))
