@@ -3,6 +3,7 @@
 import importlib.util
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 from types import ModuleType
@@ -47,6 +48,13 @@ def run_mmpose_tool(name: str, check_args: Optional[Callable] = None) -> None:
     tool.main()
 
 
+def first_slurm_host(node_list: str) -> str:
+    """The first host of a Slurm node list, e.g. ``'gpu[07-09,12],cpu1'`` -> ``'gpu07'``
+    (what ``scontrol show hostname`` prints first)."""
+    match = re.match(r'([^,\[]*)(?:\[([^-,\]]*))?', node_list)
+    return match.group(1) + (match.group(2) or '')
+
+
 def slurm_to_torch_env(environ: Optional[MutableMapping[str, str]] = None) -> None:
     """Set torch.distributed's variables from Slurm's, as MMEngine's slurm launcher does.
 
@@ -70,7 +78,7 @@ def slurm_to_torch_env(environ: Optional[MutableMapping[str, str]] = None) -> No
         if shutil.which('scontrol'):
             addr = subprocess.run(['scontrol', 'show', 'hostname', node_list],
                                   capture_output=True, text=True).stdout.split('\n')[0].strip()
-        env['MASTER_ADDR'] = addr or node_list.split(',')[0].split('[')[0]
+        env['MASTER_ADDR'] = addr or first_slurm_host(node_list)
     env.setdefault('MASTER_PORT', '29500')
     env['RANK'] = env['SLURM_PROCID']
     env['WORLD_SIZE'] = env['SLURM_NTASKS']

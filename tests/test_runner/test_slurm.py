@@ -11,7 +11,7 @@ import mmengine
 import pytest
 import torch
 
-from cpn_mm.utils import slurm_to_torch_env
+from cpn_mm.utils.launch import first_slurm_host, slurm_to_torch_env
 from ..helpers import FAST, PY, REPO, SAMPLE_CONFIG, TRAIN_FAST, run
 
 FAKE_SLURM = osp.join(osp.dirname(osp.abspath(__file__)), 'fake_slurm')
@@ -85,3 +85,10 @@ def test_slurm_variables_map_to_torch_distributed():
     assert env['MASTER_ADDR'] == 'localhost' and env['MASTER_PORT'] == '29500'
     with pytest.raises(KeyError, match='SLURM_NTASKS.*srun'):
         slurm_to_torch_env(dict(SLURM_PROCID='0', SLURM_NODELIST='localhost'))
+
+
+@pytest.mark.parametrize('node_list, host', [
+    ('localhost', 'localhost'), ('node1,node2', 'node1'), ('gpu[07-09,12]', 'gpu07'),
+    ('gpu[3,5],cpu1', 'gpu3'), ('a-b[001-004]', 'a-b001')])
+def test_first_slurm_host(node_list, host):
+    assert first_slurm_host(node_list) == host
