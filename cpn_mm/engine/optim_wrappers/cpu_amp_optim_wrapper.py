@@ -21,8 +21,8 @@ class CPUAmpOptimWrapper(OptimWrapper):
     plain :class:`mmengine.optim.OptimWrapper`'s. The runner calls ``optim_context`` around
     the data preprocessor and the model's ``loss``: convolutions and matrix products run in
     bfloat16, parameters, gradients and the optimizer state stay float32. With CPN, the losses
-    are computed in float32 (the heatmaps are cast in ``MaskedTargetMSELoss`` and
-    ``OHKMMaskedMSELoss``; the OHKM ranking reads float32 losses) and the head's output is
+    are computed in float32 (``BaseHeatmapLoss``, the base of both CPN losses, casts the
+    heatmaps; the OHKM ranking reads float32 losses) and the head's output is
     float32 (:class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`).
 
     ``tools/train.py --amp`` selects it on machines without CUDA (see
