@@ -1,7 +1,9 @@
 # cpn_mm: every target sets up the environment first (tools/setup_env.sh, seconds when done).
-VENV ?= .venv
+# STACK: requirements/stacks/<STACK>.txt, 'pinned' (default) or 'torch2.1'; each has its own venv
+STACK ?= pinned
+VENV ?= $(if $(filter pinned,$(STACK)),.venv,.venv-$(STACK))
 PY := $(VENV)/bin/python
-export VENV
+export VENV STACK
 
 .PHONY: setup demo test lint bench
 
@@ -14,7 +16,7 @@ demo: setup
 
 # The test suite (what CI runs).
 test: setup
-	$(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests -q -rs -p no:cacheprovider $(PYTEST_ARGS)
 
 # Style: pycodestyle/pyflakes (ruff.toml) and MMPose's import order (.isort.cfg); CI runs it.
 lint: setup

@@ -79,10 +79,21 @@ if __name__ == '__main__':
                 '.mim/configs/**/*', '.mim/tools/**/*', '.mim/data/**/*', '.mim/model-index.yml'
             ]
         },
-        python_requires='>=3.8',
-        # mmcv (compiled ops), mmpose (--no-deps) and xtcocotools (from source) are installed by
-        # tools/setup_env.sh; listing them here would make pip fetch an unbuildable chumpy or a
-        # NumPy-1 xtcocotools wheel.
-        install_requires=['mmengine>=0.10.0,<1.0.0', 'numpy', 'opencv-python'],
+        # the supported range (README "Install"): tested on Python 3.11 with torch 2.1.2 +
+        # NumPy 1.26.4 and torch 2.14.1 + NumPy 2.3
+        python_requires='>=3.10',
+        classifiers=[
+            'Development Status :: 4 - Beta',
+            'License :: OSI Approved :: Apache Software License',
+            'Operating System :: POSIX :: Linux',
+            'Programming Language :: Python :: 3',
+            'Programming Language :: Python :: 3.10',
+            'Programming Language :: Python :: 3.11',
+            'Topic :: Scientific/Engineering :: Artificial Intelligence',
+        ],
+        # torch, mmcv (compiled ops), mmpose and xtcocotools come with the user's MMPose
+        # environment (or tools/setup_env.sh): listing them would let pip replace the torch that
+        # mmcv was built against, or fetch an unbuildable chumpy or a NumPy-1 xtcocotools wheel.
+        install_requires=['mmengine>=0.10.0,<1.0.0', 'numpy>=1.26,<2.4', 'opencv-python'],
         extras_require={'tests': parse_requirements('requirements/tests.txt')},
         zip_safe=False)

@@ -15,7 +15,8 @@ SCRIPT = osp.join(REPO, 'tools', 'setup_env.sh')
 
 def plan(cwd, **env) -> dict:
     full_env = {k: v for k, v in os.environ.items()
-                if k not in ('VENV', 'CPN_MM_CACHE', 'PYTHON', 'CUDA_HOME', 'XDG_CACHE_HOME')}
+                if k not in ('VENV', 'CPN_MM_CACHE', 'PYTHON', 'CUDA_HOME', 'XDG_CACHE_HOME',
+                             'STACK')}
     full_env.update(env)
     out = subprocess.run(['bash', SCRIPT, '--plan'], cwd=cwd, env=full_env, check=True,
                          capture_output=True, text=True).stdout
@@ -75,12 +76,12 @@ def test_mmcv_build_decision(tmp_path, torch_cuda, nvcc, mode):
     if mode == 'cuda':
         assert 'FORCE_CUDA=1' in p['MMCV_BUILD_ENV']
         assert p['MMCV_BUILD_ENV'].endswith(str(tmp_path / 'cuda' / 'bin' / 'nvcc'))
-        assert p['MMCV_WHEELS'].endswith('/wheels/mmcv-cuda')
+        assert p['MMCV_WHEELS'].endswith('/wheels/mmcv-cuda-torch2.14.1')
     else:
         # mmcv's setup.py builds CUDA ops whenever torch sees a GPU: hide it, FORCE_CUDA=0 alone
         # does not stop it
         assert p['MMCV_BUILD_ENV'] == 'MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES='
-        assert p['MMCV_WHEELS'].endswith('/wheels/mmcv-cpu')
+        assert p['MMCV_WHEELS'].endswith('/wheels/mmcv-cpu-torch2.14.1')
 
 
 def test_cuda_home_nvcc_is_found(tmp_path):
@@ -88,3 +89,36 @@ def test_cuda_home_nvcc_is_found(tmp_path):
     p = plan(str(tmp_path), PATH=BASE_PATH, CPN_MM_TORCH_CUDA='1',
              CUDA_HOME=str(tmp_path / 'cuda'), HOME=str(tmp_path))
     assert p['MMCV_BUILD'] == 'cuda'
+
+
+def _stack_pins(name):
+    with open(osp.join(REPO, 'requirements', 'stacks', f'{name}.txt')) as f:
+        return dict(line.strip().split('==') for line in f if '==' in line)
+
+
+@pytest.mark.parametrize('stack, venv, torch', [
+    (None, '.venv', _stack_pins('pinned')['torch']),
+    ('pinned', '.venv', _stack_pins('pinned')['torch']),
+    ('torch2.1', '.venv-torch2.1', '2.1.2'),
+])
+def test_stacks_get_their_own_venv_and_mmcv_build(tmp_path, stack, venv, torch):
+    """Each stack has its venv and its mmcv wheels (mmcv's ops are compiled against one torch)."""
+    env = dict(HOME=str(tmp_path), CPN_MM_TORCH_CUDA='0')
+    if stack:
+        env['STACK'] = stack
+    p = plan(str(tmp_path), **env)
+    assert p['STACK'] == (stack or 'pinned')
+    assert p['TORCH'] == torch
+    assert p['VENV'] == osp.join(REPO, venv)
+    assert p['MMCV_WHEELS'] == str(tmp_path / '.cache' / 'cpn_mm' / 'wheels' /
+                                   f'mmcv-cpu-torch{torch}')
+
+
+def test_unknown_stack_is_refused_naming_the_known_ones(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != 'VENV'}
+    env['STACK'] = 'torch1.13'
+    proc = subprocess.run(['bash', SCRIPT, '--plan'], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert 'STACK=torch1.13' in proc.stderr and 'pinned' in proc.stderr
+    assert 'torch2.1' in proc.stderr

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Creates (or checks) the project's virtual environment with the pinned OpenMMLab stack and cpn_mm
+# Creates (or checks) a virtual environment with one of the supported OpenMMLab stacks and cpn_mm
 # installed editable. Idempotent: a second run only checks a stamp and imports, in seconds.
 #
-#   bash tools/setup_env.sh          # or: make setup
-#   bash tools/setup_env.sh --plan   # print the resolved paths and the mmcv build decision, do nothing
+#   bash tools/setup_env.sh                  # or: make setup
+#   STACK=torch2.1 bash tools/setup_env.sh   # or: make setup STACK=torch2.1
+#   bash tools/setup_env.sh --plan           # print the resolved paths and decisions, do nothing
 #
 # Environment variables (relative paths are taken from the directory the script is started in,
 # a leading '~' is expanded, spaces are fine):
+#   STACK           requirements/stacks/<STACK>.txt: 'pinned' (default; torch 2.14.1, NumPy 2) or
+#                   'torch2.1' (torch 2.1.2, NumPy 1.26: the MMPose environment most users have,
+#                   with cpn_mm installed by the README's second route, `pip install -e .`)
 #   PYTHON          interpreter to build the venv from (default: python3.11, else python3)
-#   VENV            where the venv goes (default: <repo>/.venv)
+#   VENV            where the venv goes (default: <repo>/.venv, <repo>/.venv-<STACK> for others)
 #   CPN_MM_CACHE    cache outside the clone for wheels we compile (default: ~/.cache/cpn_mm)
 #   MAX_JOBS        parallel compile jobs for mmcv (default: number of cores)
 #
@@ -49,7 +53,17 @@ resolve_python() {
 PLAN_ONLY=0
 [ "${1:-}" = "--plan" ] && PLAN_ONLY=1
 
-VENV="$(abspath "${VENV:-$ROOT/.venv}")"
+STACK="${STACK:-pinned}"
+STACK_FILE="$ROOT/requirements/stacks/$STACK.txt"
+if [ ! -f "$STACK_FILE" ]; then
+  echo "[setup] STACK=$STACK: no such stack; expected one of:" \
+    "$(cd "$ROOT/requirements/stacks" && ls -- *.txt | sed 's/\.txt$//' | tr '\n' ' ')" >&2
+  exit 2
+fi
+stack_pin() { sed -n "s/^$1==//p" "$STACK_FILE"; }
+TORCH_VERSION="$(stack_pin torch)"
+if [ "$STACK" = pinned ]; then DEFAULT_VENV="$ROOT/.venv"; else DEFAULT_VENV="$ROOT/.venv-$STACK"; fi
+VENV="$(abspath "${VENV:-$DEFAULT_VENV}")"
 CACHE="$(abspath "${CPN_MM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpn_mm}")"
 WHEELS="$CACHE/wheels"
 MMCV_VERSION=2.1.0
@@ -91,12 +105,14 @@ torch_cuda_available() {
 if [ "$PLAN_ONLY" = 1 ]; then
   MODE="$(mmcv_build_mode "$(torch_cuda_available "$VENV/bin/python")")"
   echo "ROOT=$ROOT"
+  echo "STACK=$STACK"
+  echo "TORCH=$TORCH_VERSION"
   echo "PYTHON=$PYTHON"
   echo "VENV=$VENV"
   echo "CACHE=$CACHE"
   echo "WHEELS=$WHEELS"
   echo "MMCV_BUILD=$MODE"
-  echo "MMCV_WHEELS=$WHEELS/mmcv-${MODE%-hidden-gpu}"
+  echo "MMCV_WHEELS=$WHEELS/mmcv-${MODE%-hidden-gpu}-torch$TORCH_VERSION"
   case "$MODE" in
     cuda) echo "MMCV_BUILD_ENV=MMCV_WITH_OPS=1 FORCE_CUDA=1 NVCC=$(find_nvcc)" ;;
     *) echo "MMCV_BUILD_ENV=MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=" ;;
@@ -113,7 +129,8 @@ fail() {
 trap 'fail "read the output above; rerun with \"bash -x tools/setup_env.sh\" to see the failing command"' ERR
 
 fingerprint() {
-  cat "$ROOT"/requirements/*.txt "$ROOT/tools/setup_env.sh" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1
+  cat "$ROOT"/requirements/*.txt "$STACK_FILE" "$ROOT/tools/setup_env.sh" "$ROOT/setup.py" \
+    | sha256sum | cut -d' ' -f1
 }
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] \
@@ -131,17 +148,21 @@ step "create virtual environment at $VENV"
   || fail "check that the venv module is installed (Debian: apt-get install python3-venv)"
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
+# every install below is held to the stack's torch, torchvision and NumPy
+PIPC=("${PIP[@]}" install -c "$STACK_FILE")
 mkdir -p "$WHEELS"
 
-step "install torch 2.14.1 and torchvision 0.29.1"
-"${PIP[@]}" install -q torch==2.14.1 torchvision==0.29.1 "$(grep '^numpy' "$ROOT/requirements/runtime.txt")" \
-  || fail "torch 2.14.1/torchvision 0.29.1 must be reachable by pip (local wheel folder or registry)"
+step "install the $STACK stack's torch $TORCH_VERSION, torchvision and NumPy ($STACK_FILE)"
+"${PIPC[@]}" -q -r "$STACK_FILE" \
+  || fail "torch $TORCH_VERSION must be reachable by pip (local wheel folder or registry)"
 
 step "install build tools (wheel, ninja, cython)"
-"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" || fail "check access to the package registry"
+"${PIPC[@]}" -q -r "$ROOT/requirements/build.txt" || fail "check access to the package registry"
 
 MODE="$(mmcv_build_mode "$(torch_cuda_available "$PY")")"
-MMCV_WHEELS="$WHEELS/mmcv-${MODE%-hidden-gpu}"
+MMCV_WHEELS="$WHEELS/mmcv-${MODE%-hidden-gpu}-torch$TORCH_VERSION"
+# torch >= 2.10's headers need C++20 (mmcv 2.1.0 asks for C++17, which older torch builds with)
+CXX_STD="$("$PY" -c 'import torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); print("c++20" if v >= (2, 10) else "c++17")')"
 case "$MODE" in
   cuda) BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA=1) ; WHAT="CPU and CUDA ops (nvcc: $(find_nvcc))" ;;
   *) BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=) ; WHAT="CPU ops" ;;
@@ -159,13 +180,12 @@ if ! ls "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   SRC="$(mktemp -d)"
   # mmcv 2.1.0's setup.py imports pkg_resources (gone in setuptools 70); torch wants >=77 at run
   # time, so the old setuptools is only there for this build.
-  "${PIP[@]}" install -q "setuptools<70"
+  "${PIPC[@]}" -q "setuptools<70"
   "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$SRC" \
     || fail "could not fetch the mmcv $MMCV_VERSION source archive from the package registry"
   tar -xzf "$SRC/mmcv-$MMCV_VERSION.tar.gz" -C "$SRC"
-  # torch 2.14's headers need C++20; mmcv 2.1.0 asks for C++17.
-  sed -i 's/c++17/c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
-  grep -q 'c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py" || fail "mmcv's setup.py no longer names c++17; patch it by hand"
+  sed -i "s/c++17/$CXX_STD/g" "$SRC/mmcv-$MMCV_VERSION/setup.py"
+  grep -q "$CXX_STD" "$SRC/mmcv-$MMCV_VERSION/setup.py" || fail "mmcv's setup.py no longer names c++17; patch it by hand"
   mkdir -p "$MMCV_WHEELS"
   echo "[setup] compiling mmcv ops (CPU ops: about 7 minutes on 2 idle cores, longer on a busy machine; CUDA ops: much longer)..."
   T0=$SECONDS
@@ -176,7 +196,7 @@ if ! ls "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   rm -rf "$SRC"
 fi
 # torch 2.14.1 needs setuptools>=77.0.3; mmengine 0.10.7 imports pkg_resources (gone in 81)
-"${PIP[@]}" install -q "setuptools>=77.0.3,<81"
+"${PIPC[@]}" -q "setuptools>=77.0.3,<81"
 "${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
 
 step "build xtcocotools $XTCOCO_VERSION from source against the installed NumPy (cached)"
@@ -189,20 +209,31 @@ fi
 
 step "install the OpenMMLab stack (mmengine, mmdet, mmpose --no-deps), the converters' TensorFlow and test tools"
 grep -vE '^(mmcv|mmpose|xtcocotools)==|^xtcocotools$' "$ROOT/requirements/runtime.txt" > "$VENV/.runtime-reqs.txt"
-"${PIP[@]}" install -q -r "$VENV/.runtime-reqs.txt" -r "$ROOT/requirements/tests.txt" \
+"${PIPC[@]}" -q -r "$VENV/.runtime-reqs.txt" -r "$ROOT/requirements/tests.txt" \
   -r "$ROOT/requirements/convert.txt" \
   || fail "check access to the package registry"
 "${PIP[@]}" install -q --no-deps mmpose==1.3.2 || fail "check access to the package registry"
 
-step "install cpn_mm (editable)"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || fail "see the pip error above"
+if [ "$STACK" = pinned ]; then
+  step "install cpn_mm (editable)"
+  "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || fail "see the pip error above"
+else
+  # the README's second route, as a user with this MMPose environment types it; it must leave
+  # the environment's torch, mmcv and NumPy as they are
+  step "install cpn_mm into the existing MMPose environment: pip install -e ."
+  before="$("$PY" -m pip freeze --all | grep -iE '^(torch|torchvision|numpy|mmcv|mmengine|mmdet|mmpose)==' | sort)"
+  (cd "$ROOT" && "${PIP[@]}" install -q -e .) || fail "see the pip error above"
+  after="$("$PY" -m pip freeze --all | grep -iE '^(torch|torchvision|numpy|mmcv|mmengine|mmdet|mmpose)==' | sort)"
+  [ "$before" = "$after" ] || fail "pip install -e . changed the MMPose environment:
+$(diff <(echo "$before") <(echo "$after"))"
+fi
 # mim looks packages up as <site-packages>/<name> (with configs/tools in <name>/.mim); a PEP 660
 # editable install has no such folder, so link it to the sources.
 SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 ln -sfn "$ROOT/cpn_mm" "$SITE/cpn_mm"
 
 step "check that the stack imports"
-"$PY" -c "import mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm; print('[setup] mmcv', mmcv.__version__, '| mmpose', mmpose.__version__, '| cpn_mm', cpn_mm.__version__)" \
+"$PY" -c "import torch, numpy, mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm; print('[setup] $STACK: torch', torch.__version__, '| numpy', numpy.__version__, '| mmcv', mmcv.__version__, '| mmpose', mmpose.__version__, '| cpn_mm', cpn_mm.__version__)" \
   || fail "an import failed: delete $VENV and rerun; if mmcv is broken delete $MMCV_WHEELS too"
 fingerprint > "$STAMP"
 echo "[setup] done in $((SECONDS / 60)) min $((SECONDS % 60)) s: activate with 'source $VENV/bin/activate'"

@@ -7,6 +7,7 @@ The exported graph maps the preprocessed crops ``input`` (B, 3, h, w) float32 (R
 returns. The batch axis is dynamic. Flip test and decoding stay in Python, shared by both
 backends (:class:`OnnxRuntimeBackend`).
 """
+import inspect
 import os
 import os.path as osp
 from typing import Dict, List, Optional
@@ -50,8 +51,8 @@ class HeatmapModule(nn.Module):
 def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
     """Export ``model`` (float32, eval) to ``out`` with a dynamic batch axis.
 
-    Uses the TorchScript exporter (``torch.onnx.export(..., dynamo=False)``): offline, no
-    ``onnxscript`` (torch >= 2.9 defaults to the dynamo exporter). The file is checked with
+    Uses the TorchScript exporter (``torch.onnx.export(..., dynamo=False)``; torch < 2.5 has
+    no other): offline, no ``onnxscript`` (torch >= 2.9 defaults to the dynamo exporter). The file is checked with
     ``onnx.checker``.
 
     Returns:
@@ -61,12 +62,15 @@ def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
     w, h = model.head.decoder.input_size
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     dummy = torch.zeros(2, 3, h, w, device=next(model.parameters()).device)
+    # torch < 2.5 has no `dynamo` argument and only the TorchScript exporter
+    legacy = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters \
+        else {}
     with torch.no_grad():
         torch.onnx.export(
             HeatmapModule(model).eval(), (dummy, ), out,
             input_names=['input'], output_names=['heatmaps'],
             dynamic_axes={'input': {0: 'batch'}, 'heatmaps': {0: 'batch'}},
-            opset_version=opset, do_constant_folding=True, dynamo=False)
+            opset_version=opset, do_constant_folding=True, **legacy)
     import onnx
     onnx.checker.check_model(onnx.load(out))
     return out

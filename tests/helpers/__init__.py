@@ -74,9 +74,10 @@ def forward_backward(neck, head, inputs, fn_neck, fn_head):
     out = fn_head(head, (feats, hms))
     import torch
     g = torch.Generator().manual_seed(1)
-    # a loss that reaches every output and every parameter
-    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum() + sum(
-        (h * torch.randn(h.shape, generator=g, dtype=h.dtype)).sum() for h in hms)
+    # a loss that reaches every output and every parameter; its weights are drawn in float32
+    # whatever the dtype, so float32 and float64 runs compute the same function
+    loss = (out * torch.randn(out.shape, generator=g).to(out.dtype)).sum() + sum(
+        (h * torch.randn(h.shape, generator=g).to(h.dtype)).sum() for h in hms)
     loss.backward()
     grads = [p.grad.clone() for m in (neck, head) for p in m.parameters()]
     return [*feats, *hms, out], grads + [x.grad.clone() for x in inputs]

@@ -11,10 +11,13 @@ class ChannelsLastHook(Hook):
 
     Convolutions with channels-last weights return channels-last activations (oneDNN on the CPU,
     cuDNN on the GPU), so the whole backbone, GlobalNet and RefineNet then run in NHWC without
-    touching the data pipeline. The maths is unchanged (same parameters, same outputs to float
-    rounding; PyTorch's channels-last batch norm rounds batch statistics a little more coarsely
-    on the CPU, so long runs drift apart as any two float32 runs do). On GPUs it is the layout
-    that AMP on tensor cores prefers. ``benchmarks/run.py --memory-format`` measures the effect.
+    touching the data pipeline. The maths is unchanged: same parameters, same outputs and
+    float32 gradients to float rounding (against float64: within 7e-5 of the gradients' scale,
+    as contiguous). The kernels round differently, so a pre-activation within rounding of zero
+    can take the other ReLU branch than in a contiguous run, which changes a gradient by one
+    summand (of the order of 1e-2 of it); long runs drift apart as any two float32 runs with
+    different kernels do. On GPUs it is the layout that AMP on tensor cores prefers.
+    ``benchmarks/run.py --memory-format`` measures the effect.
 
     The conversion runs before training, validation and testing, after the weights are
     initialised, loaded or resumed; checkpoints hold the same values and load into a model of
