@@ -80,3 +80,24 @@ def test_own_config_sketch_builds():
     assert type(model.neck).__name__ == 'CPNGlobalNet'
     Compose(cfg.train_pipeline)
     assert cfg.train_dataset.type == 'CPNCocoDataset'
+
+
+def test_supported_range_is_the_same_in_setup_py_readme_and_stack_files():
+    """setup.py's python_requires and classifiers, the README's supported range and its stack
+    table, and requirements/stacks/*.txt say the same."""
+    from importlib.metadata import metadata
+    meta = metadata('cpn_mm')
+    with open(osp.join(REPO, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    low = meta['Requires-Python'].replace('>=', '')
+    assert f'Python ≥ {low}' in readme
+    versions = [c.rsplit(':: ', 1)[1] for c in meta.get_all('Classifier')
+                if c.startswith('Programming Language :: Python :: 3.')]
+    assert versions and versions[0] == low
+    for stack in ('pinned', 'torch2.1'):
+        with open(osp.join(REPO, 'requirements', 'stacks', f'{stack}.txt')) as f:
+            pins = dict(line.strip().split('==') for line in f if '==' in line)
+        row = next(line for line in readme.splitlines() if line.startswith(f'| `{stack}`'))
+        assert f"{pins['torch']} / {pins['torchvision']}" in row, row
+        if 'numpy' in pins:
+            assert pins['numpy'] in row, row

@@ -48,12 +48,19 @@ class HeatmapModule(nn.Module):
         return self.pose_model.head.forward(self.pose_model.extract_feat(inputs))
 
 
+def torchscript_exporter() -> Dict[str, bool]:
+    """Keyword arguments of ``torch.onnx.export`` that select the TorchScript exporter:
+    ``dynamo=False`` (torch >= 2.9 defaults to the dynamo exporter), nothing on torch < 2.5,
+    which has no ``dynamo`` argument and no other exporter."""
+    return {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters \
+        else {}
+
+
 def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
     """Export ``model`` (float32, eval) to ``out`` with a dynamic batch axis.
 
-    Uses the TorchScript exporter (``torch.onnx.export(..., dynamo=False)``; torch < 2.5 has
-    no other): offline, no ``onnxscript`` (torch >= 2.9 defaults to the dynamo exporter). The file is checked with
-    ``onnx.checker``.
+    Uses the TorchScript exporter (:func:`torchscript_exporter`): offline, no ``onnxscript``.
+    The file is checked with ``onnx.checker``.
 
     Returns:
         str: ``out``.
@@ -62,15 +69,12 @@ def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
     w, h = model.head.decoder.input_size
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     dummy = torch.zeros(2, 3, h, w, device=next(model.parameters()).device)
-    # torch < 2.5 has no `dynamo` argument and only the TorchScript exporter
-    legacy = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters \
-        else {}
     with torch.no_grad():
         torch.onnx.export(
             HeatmapModule(model).eval(), (dummy, ), out,
             input_names=['input'], output_names=['heatmaps'],
             dynamic_axes={'input': {0: 'batch'}, 'heatmaps': {0: 'batch'}},
-            opset_version=opset, do_constant_folding=True, **legacy)
+            opset_version=opset, do_constant_folding=True, **torchscript_exporter())
     import onnx
     onnx.checker.check_model(onnx.load(out))
     return out

@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
+from cpn_mm.apis.deploy import torchscript_exporter
 from cpn_mm.models.utils import RESIZE_MODES, resize_bilinear
 from cpn_mm.testing import straightforward_head, straightforward_neck, tf_legacy_resize
 from ..helpers import cpn_cfg, forward_backward, n_params
@@ -120,7 +121,7 @@ def test_asymmetric_resize_exports_to_onnx(tmp_path):
     x = torch.randn(2, 3, 4, 3)
     path = str(tmp_path / 'up.onnx')
     torch.onnx.export(Up(), (x, ), path, input_names=['x'], output_names=['y'],
-                      dynamic_axes={'x': {0: 'b'}}, opset_version=17, dynamo=False)
+                      dynamic_axes={'x': {0: 'b'}}, opset_version=17, **torchscript_exporter())
     onnx.checker.check_model(onnx.load(path))
     sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     x = torch.randn(3, 3, 4, 3)
