@@ -5,9 +5,10 @@ HistoryBuffer's statistics methods is refused.
 
 What cpn_mm promises on torch < 2.4, which has no allow-list (``add_safe_globals``):
 torch.load defaults to ``weights_only=False`` there, which is what MMEngine's
-``load_checkpoint`` (``load_from``) and ``--resume`` use, so they work (tests/test_runner resumes through tools/train.py on both
-stacks); where a caller asks for ``weights_only=True``, torch's own unpickler refuses every
-non-tensor type, so a crafted checkpoint is refused all the same (with torch's message)."""
+``load_checkpoint`` (``load_from``) and ``--resume`` use, so they work (tests/test_runner
+resumes through tools/train.py on both stacks); where a caller asks for ``weights_only=True``,
+torch's own unpickler refuses every non-tensor type, so a crafted checkpoint is refused all the
+same (with torch's message)."""
 import pickle
 
 import numpy as np
