@@ -1,50 +1,89 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""benchmarks/run.py --quick runs and prints every table, with fp32 and bf16 rows for every
-contender and CPN through ONNX Runtime. Speed ratios are not asserted: they depend on the
-machine and its load (the measured figures are in benchmarks/README.md)."""
+"""benchmarks/run.py --quick runs every section; the data it returns (``--json``) has fp32 and
+bf16 rows for every contender, CPN before and after skipping the GlobalNet heatmaps at
+inference, and CPN through ONNX Runtime. Speed ratios are not asserted (they depend on the
+machine and its load; the measured figures are in benchmarks/README.md); what must hold
+whatever the machine is."""
 import os.path as osp
 import subprocess
 import sys
+
+import pytest
+from mmengine import load
 
 from .helpers import REPO
 
 MODELS = ('CPN-R50', 'SimpleBaseline-R50', 'MSPN-50 (1 stage)')
 
 
-def test_benchmark_quick_prints_all_tables():
+@pytest.fixture(scope='module')
+def quick_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('bench') / 'results.json')
     proc = subprocess.run(
-        [sys.executable, osp.join('benchmarks', 'run.py'), '--quick', '--threads', '2'],
-        cwd=REPO, capture_output=True, text=True, timeout=1200)
+        [sys.executable, osp.join('benchmarks', 'run.py'), '--quick', '--threads', '2',
+         '--json', out], cwd=REPO, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout
-    assert 'torch threads' in out and 'quick run' in out
-    assert 'bfloat16' in out  # the CPU's bfloat16 support is reported
-    assert 'malloc: freed memory kept' in out  # --malloc keep, the default, took effect
-    lines = out.splitlines()
-    for title in ('**Modules', '**Training step, B=2, 256x192, channels_last',
-                  '**Inference with flip test', '**Training data pipeline'):
-        assert any(line.startswith(title) for line in lines), (title, out)
+    return load(out), proc.stdout
 
-    def rows(first_cell):
-        return [line.split(' | ') for line in lines if line.startswith(f'| {first_cell} |')]
 
-    assert len(rows('targets per instance (K=17, 64x48)')) == 1
-    assert len(rows('OHKM loss fwd+bwd (B=64, K=17, 64x48)')) == 1
-    for model in MODELS:
-        found = rows(model)
-        train = [r for r in found if len(r) == 10]
-        infer = [r for r in found if len(r) == 9]
-        assert sorted(r[2] for r in train) == ['bf16', 'fp32'], found
-        assert sorted((r[2], r[3]) for r in infer if r[2] == 'PyTorch') == \
-            [('PyTorch', 'bf16'), ('PyTorch', 'fp32')], found
-        # fp32 is the reference of the speed-up columns
-        assert [r[5] for r in train if r[2] == 'fp32'] == ['1.00x']
-        assert [r[6] for r in infer if r[3] == 'fp32' and r[2] == 'PyTorch'] == ['1.00x']
-    assert [(r[2], r[3]) for r in rows('CPN-R50') if len(r) == 9 and r[2] == 'ONNX Runtime'] \
-        == [('ONNX Runtime', 'fp32')]
-    # the baseline's own ratios are 1
-    for r in rows('SimpleBaseline-R50'):
-        if len(r) == 10:
-            assert r[6:9] == ['1.00', '1.00', '1.00'], r
-    assert len(rows('cpn_mm (config train_pipeline)')) == 1
-    assert len(rows('MMPose MSPN targets')) == 1
+def _table(results, kind):
+    tables = [t for t in results['tables'] if t['kind'] == kind]
+    assert len(tables) == 1, kind
+    return tables[0]
+
+
+def test_machine_and_settings(quick_run):
+    results, printed = quick_run
+    m = results['machine']
+    assert m['torch_threads'] == 2 and m['bf16_support'] in ('AMX', 'AVX512-BF16', 'none')
+    assert m['malloc'].startswith('freed memory kept')  # --malloc keep, the default
+    assert results['settings']['quick'] is True
+    assert [t['kind'] for t in results['tables']] == ['modules', 'train', 'infer', 'data']
+    # the renderer printed what the data hold
+    assert 'quick run' in printed and '**Inference with flip test' in printed
+
+
+def test_modules_and_data(quick_run):
+    results, _ = quick_run
+    modules = _table(results, 'modules')['rows']
+    assert [r['ours'] for r in modules] == ['MultiSigmaHeatmap (5 maps)', 'OHKMMaskedMSELoss']
+    assert all(r['ours_ms'] > 0 and r['theirs_ms'] > 0 for r in modules)
+    data = _table(results, 'data')
+    assert data['samples'] == 12 and len(data['rows']) == 2 and data['rows'][1]['speedup'] == 1
+
+
+def test_training_rows(quick_run):
+    results, _ = quick_run
+    train = _table(results, 'train')
+    assert train['batch'] == 2 and train['memory_format'] == 'channels_last'
+    rows = {(r['model'], r['precision']): r for r in train['rows']}
+    assert set(rows) == {(m, p) for m in MODELS for p in ('fp32', 'bf16')}
+    for m in MODELS:
+        assert rows[m, 'fp32']['bf16_speedup'] == 1  # fp32 is the reference
+        assert rows[m, 'fp32']['gmac'] == rows[m, 'bf16']['gmac'] > 0
+    base = rows['SimpleBaseline-R50', 'fp32']
+    assert base['step_ratio'] == base['gmac_ratio'] == 1
+    # CPN's training forward runs the GlobalNet heatmaps; the straightforward order costs more
+    cpn = rows['CPN-R50', 'fp32']
+    assert 6.2 < cpn['gmac'] < 6.4 and cpn['gmac_straightforward'] > cpn['gmac'] + 0.9
+
+
+def test_inference_rows(quick_run):
+    results, _ = quick_run
+    infer = _table(results, 'infer')
+    rows = {(r['model'], r['backend'], r['precision']): r for r in infer['rows']}
+    expected = {(m, 'PyTorch', p) for m in MODELS + ('CPN-R50 (before)', )
+                for p in ('fp32', 'bf16')} | {('CPN-R50', 'ONNX Runtime', 'fp32')}
+    assert set(rows) == expected
+    for (m, backend, p), r in rows.items():
+        assert r['crops_per_s'] > 0 and r['decoding_ms'] > 0
+        if backend == 'PyTorch' and p == 'fp32':
+            assert r['speedup_vs_fp32'] == 1
+    assert rows['SimpleBaseline-R50', 'PyTorch', 'fp32']['cost_ratio'] == 1
+    # inference skips the GlobalNet heatmaps: fewer GMACs than before (and than training)
+    before = rows['CPN-R50 (before)', 'PyTorch', 'fp32']
+    after = rows['CPN-R50', 'PyTorch', 'fp32']
+    train_cpn = [r for r in _table(results, 'train')['rows'] if r['model'] == 'CPN-R50'][0]
+    assert before['gmac'] == pytest.approx(train_cpn['gmac'])
+    assert 0.3 < before['gmac'] - after['gmac'] < 0.5
+    assert after['gmac_ratio'] < before['gmac_ratio']

@@ -21,7 +21,7 @@ Person boxes come from one of three sources:
 
 Boxes are clipped to the image (``[0, width] x [0, height]``); boxes left with no area after
 clipping are dropped with a warning. All boxes of one image go through CPN in one batch
-(:func:`cpn_mm.apis.inference_topdown_batch`).
+(MMPose's ``mmpose.apis.inference_topdown``).
 
 Pose backends: ``pytorch`` (``model.test_step``; ``--dtype bfloat16`` runs it under bfloat16
 autocast, the heatmaps decoded in float32) or ``onnxruntime`` (the heatmaps from the ONNX file
@@ -41,11 +41,11 @@ import argparse
 import sys
 from typing import List, Optional
 
-from cpn_mm.apis import InputError
-from cpn_mm.apis.demo import run_demo
+from cpn_mm.apis import InputError, run_demo
+from cpn_mm.apis.inference import flags_of
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='CPN config file (e.g. configs/cpn_r50_coco_256x192.py)')
@@ -89,6 +89,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--radius', type=int, default=3, help='keypoint radius (pixels)')
     parser.add_argument('--thickness', type=int, default=2, help='skeleton line width (pixels)')
     parser.add_argument('--draw-bbox', action='store_true', help='also draw the boxes')
+    return parser
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.det_checkpoint is not None and args.det_config is None:
         parser.error('--det-checkpoint needs --det-config')
@@ -103,8 +108,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         summary = run_demo(**vars(args))
-    except InputError as e:
-        print(f'error: {e}', file=sys.stderr)
+    except InputError as e:  # the library names its parameters: show our options instead
+        flags = flags_of(build_parser(), onnx_file='--onnx')
+        print(f'error: {e.for_command_line(flags)}', file=sys.stderr)
         return 2
     print(f'{len(summary["outputs"])} picture(s)/video(s) in {args.out_dir}; '
           f'{summary["num_results"]} person(s) in {summary["pred_out"]}')

@@ -28,14 +28,15 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-from cpn_mm.apis import (InputError, check_file, export_onnx, init_model, require_onnx,
-                         sample_crops, verify_onnx)
+from cpn_mm.apis import InputError, export_onnx, init_model, sample_crops, verify_onnx
+from cpn_mm.apis.deploy import require_onnx
+from cpn_mm.apis.inference import check_file, flags_of
 
 SAMPLE_ANN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'coco_sample',
                       'test_coco.json')
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='CPN config file')
@@ -48,7 +49,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--atol', type=float, default=1e-3,
                         help='maximum absolute heatmap difference allowed')
     parser.add_argument('--no-verify', action='store_true', help='skip the onnxruntime check')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def run(args: argparse.Namespace) -> Dict[str, object]:
@@ -63,7 +68,8 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     summary: Dict[str, object] = dict(onnx=out)
     print(f'ONNX: {out}')
     if not args.no_verify:
-        report = verify_onnx(model, out, sample_crops(model, args.verify_ann), args.atol)
+        report = verify_onnx(model, out, sample_crops(model, args.verify_ann, 'verify_ann'),
+                             args.atol)
         summary.update(report)
         print(f'onnxruntime vs PyTorch on {report["num_crops"]} crops: max |heatmap diff| '
               f'{report["max_abs_diff"]:.2e} (< {args.atol}), decoded keypoints identical')
@@ -75,8 +81,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     args = parse_args(argv)
     try:
         return run(args)
-    except InputError as e:
-        print(f'error: {e}', file=sys.stderr)
+    except InputError as e:  # the library names its parameters: show our options instead
+        print(f'error: {e.for_command_line(flags_of(build_parser(), onnx_file="--out"))}',
+              file=sys.stderr)
         raise SystemExit(2)
 
 

@@ -15,7 +15,8 @@ import os
 import os.path as osp
 
 import cpn_mm  # noqa: F401
-from cpn_mm.apis import coco_gt_boxes, inference_topdown_batch, init_model
+from cpn_mm.apis import init_model
+from cpn_mm.apis.inference import coco_gt_boxes
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -36,6 +37,7 @@ def draw_predictions(cfg, checkpoint: str, out_dir: str) -> str:
     import cv2
     import mmcv
     import numpy as np
+    from mmpose.apis import inference_topdown
     from mmpose.registry import VISUALIZERS
     from mmpose.structures import merge_data_samples
 
@@ -47,7 +49,7 @@ def draw_predictions(cfg, checkpoint: str, out_dir: str) -> str:
     os.makedirs(out_dir, exist_ok=True)
     tiles = []
     for path, boxes in coco_gt_boxes(osp.join(ds.data_root, ds.ann_file)).items():
-        result = merge_data_samples(inference_topdown_batch(model, path, boxes))
+        result = merge_data_samples(inference_topdown(model, path, boxes))
         image = mmcv.imread(path, channel_order='rgb')
         visualizer.add_datasample(
             'pred', image, data_sample=result, draw_gt=False, draw_bbox=True,

@@ -11,7 +11,8 @@ Inference in bfloat16 (autocast; heatmaps decoded in float32) is the config's
         --cfg-options model.test_cfg.dtype=bfloat16
 """
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
-from cpn_mm.apis import InputError, check_file
+from cpn_mm.apis import InputError
+from cpn_mm.apis.inference import check_file
 from cpn_mm.utils import run_mmpose_tool
 
 
@@ -20,7 +21,7 @@ def check_args(args) -> None:
     try:
         check_file(args.checkpoint, 'checkpoint')
     except InputError as e:
-        raise SystemExit(f'error: {e}')
+        raise SystemExit(f'error: {e.for_command_line(dict(checkpoint="checkpoint"))}')
 
 
 if __name__ == '__main__':

@@ -24,11 +24,12 @@ from typing import List, Optional
 
 import numpy as np
 
-from cpn_mm.apis import InputError, check_file, clip_boxes, init_model, prepare_crops
+from cpn_mm.apis import InputError, init_model, prepare_crops
+from cpn_mm.apis.inference import check_file, clip_boxes, flags_of
 from cpn_mm.apis.visualization import cascade, draw_cascade, keypoint_groups
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='CPN config file')
@@ -41,14 +42,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument('--panel-width', type=float, default=1.6, help='inches per panel')
     parser.add_argument('--dpi', type=int, default=100, help='dots per inch of the PNG')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def run(args: argparse.Namespace) -> str:
     """Draw the picture; returns its path."""
     check_file(args.config, 'config')
     check_file(args.checkpoint, 'checkpoint')
-    check_file(args.img, '--img')
+    check_file(args.img, 'img')
     import mmcv
     try:
         img = mmcv.imread(args.img)
@@ -84,8 +89,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
     try:
         out = run(args)
-    except InputError as e:
-        print(f'error: {e}', file=sys.stderr)
+    except InputError as e:  # the library names its parameters: show our options instead
+        print(f'error: {e.for_command_line(flags_of(build_parser()))}', file=sys.stderr)
         raise SystemExit(2)
     print(f'heatmaps: {out}')
     return out

@@ -2,9 +2,10 @@
 """Parameters and FLOPs of a pose model, per component (backbone, neck, head).
 
 FLOPs follow MMEngine's (fvcore's) convention: one multiply-accumulate counts as one FLOP,
-batch 1, one crop, no flip test, no decoding. Each component is analysed on its real input, so
-nothing is pruned from the trace: CPN's GlobalNet heatmap predictors (outputs of the neck,
-read only by the loss and by eager inference) are counted.
+batch 1, one crop, no flip test, no decoding: the inference forward (eval mode, no autograd).
+Each component is analysed on its real input. CPN's GlobalNet heatmap predictors, which only
+the training loss reads, do not run at inference and are not counted; pass
+``parts=dict(neck=...)`` with a module calling ``neck(x, with_heatmaps=True)`` to count them.
 """
 import os.path as osp
 from typing import Dict, Optional, Sequence
@@ -33,7 +34,7 @@ def input_shape_of(config) -> Sequence[int]:
     if isinstance(codec, (list, tuple)):
         codec = codec[0]
     if not codec or 'input_size' not in codec:
-        raise InputError('the config has no codec `input_size`: pass --input-shape H W')
+        raise InputError('the config has no codec `input_size`: pass `input_shape` [H, W]')
     return list(codec['input_size'])[::-1]
 
 

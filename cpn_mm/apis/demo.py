@@ -15,8 +15,7 @@ import numpy as np
 
 from .deploy import OnnxRuntimeBackend, export_onnx
 from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file, clip_boxes,
-                        coco_results, image_id_of, inference_topdown_batch, init_model,
-                        keypoints_of, load_box_json)
+                        coco_results, image_id_of, init_model, keypoints_of, load_box_json)
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg', '.m4v')
@@ -35,7 +34,8 @@ def list_images(folder: str) -> List[str]:
         osp.join(folder, f) for f in os.listdir(folder)
         if osp.splitext(f)[1].lower() in IMG_EXTENSIONS)
     if not files:
-        raise InputError(f'--input folder {folder!r} holds no image ({", ".join(IMG_EXTENSIONS)})')
+        raise InputError(f'`input` folder {folder!r} holds no image '
+                         f'({", ".join(IMG_EXTENSIONS)})')
     return files
 
 
@@ -106,6 +106,7 @@ def detector_device(device: str, mmcv_cuda_version: Optional[str] = None) -> str
         return 'cpu'
     return device
 
+
 class TopdownDemo:
     """The models and settings of :func:`run_demo`; :meth:`frame` processes one image.
 
@@ -114,28 +115,28 @@ class TopdownDemo:
 
     def __init__(self, args: SimpleNamespace) -> None:
         for name in ('config', 'checkpoint', 'det_config', 'det_checkpoint', 'onnx'):
-            check_file(getattr(args, name), name if name in ('config', 'checkpoint') else
-                       '--' + name.replace('_', '-'))
+            check_file(getattr(args, name), name)
         if args.det_config and args.bboxes:
-            raise InputError('give person boxes by --det-config or by --bboxes, not both')
+            raise InputError('give person boxes by `det_config` or by `bboxes`, not both')
         if args.det_checkpoint and not args.det_config:
-            raise InputError('--det-checkpoint needs --det-config')
+            raise InputError('`det_checkpoint` needs `det_config`')
         if args.backend not in ('pytorch', 'onnxruntime'):
-            raise InputError(f"--backend must be 'pytorch' or 'onnxruntime', got "
+            raise InputError(f"`backend` must be 'pytorch' or 'onnxruntime', got "
                              f'{args.backend!r}')
         if args.backend == 'onnxruntime' and args.dtype not in (None, 'float32', 'fp32'):
-            raise InputError('--backend onnxruntime runs the float32 ONNX graph: --dtype '
+            raise InputError("`backend` 'onnxruntime' runs the float32 ONNX graph: `dtype` "
                              f'{args.dtype!r} does not apply')
         from mmpose.registry import VISUALIZERS
 
         self.args = args
-        self.json_boxes = load_box_json(args.bboxes, args.bbox_thr) if args.bboxes else None
+        self.json_boxes = load_box_json(args.bboxes, args.bbox_thr, 'bboxes') \
+            if args.bboxes else None
         self.detector = None
         if args.det_config:
             try:
                 from mmdet.apis import init_detector
             except ImportError as e:
-                raise InputError('--det-config needs MMDetection (mmdet>=3.0)') from e
+                raise InputError('`det_config` needs MMDetection (mmdet>=3.0)') from e
             from mmpose.utils import adapt_mmdet_pipeline
             self.detector = init_detector(args.det_config, args.det_checkpoint,
                                           device=detector_device(args.device))
@@ -174,11 +175,13 @@ class TopdownDemo:
                                                                          List[dict]]:
         """Drawn BGR image (``None`` when there is no box) and the COCO results of one image."""
         import mmcv
+        from mmpose.apis import inference_topdown
         from mmpose.structures import merge_data_samples
         boxes = self.boxes(img, path, image_id)
         if len(boxes) == 0:
             return None, []
-        samples = inference_topdown_batch(self.model, img, boxes, self.backend)
+        # MMPose's top-down inference; the ONNX Runtime backend stands in for the model
+        samples = inference_topdown(self.backend or self.model, img, boxes[:, :4])
         keypoints, scores = keypoints_of(samples)
         result = merge_data_samples(samples)
         result.pred_instances.bbox_scores = boxes[:, 4]
@@ -217,12 +220,13 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
         dict: ``outputs`` (written pictures/videos), ``pred_out``, ``num_results``.
 
     Raises:
-        InputError: for a bad argument or input, naming it.
+        InputError: for a bad argument or input, naming the parameter (``tools/demo.py``
+            shows its option instead).
     """
     import mmcv
     args = SimpleNamespace(**{k: v for k, v in locals().items() if k != 'mmcv'})
     if not osp.exists(args.input):
-        raise InputError(f'--input {args.input!r} does not exist')
+        raise InputError(f'`input` {args.input!r} does not exist')
     video = osp.isfile(args.input) and is_video(args.input)
     demo = TopdownDemo(args)
     os.makedirs(args.out_dir, exist_ok=True)

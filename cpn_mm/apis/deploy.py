@@ -60,7 +60,9 @@ def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
     """Export ``model`` (float32, eval) to ``out`` with a dynamic batch axis.
 
     Uses the TorchScript exporter (:func:`torchscript_exporter`): offline, no ``onnxscript``.
-    The file is checked with ``onnx.checker``.
+    The graph is traced in eval mode under ``torch.no_grad()``: CPN's GlobalNet heatmap
+    predictors, which only the loss reads, are not in it. The file is checked with
+    ``onnx.checker``.
 
     Returns:
         str: ``out``.
@@ -83,7 +85,9 @@ def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
 class OnnxRuntimeBackend:
     """Runs a top-down model's heatmaps through ONNX Runtime (CPU); the rest is the model's.
 
-    ``test_step`` takes what ``model.test_step`` takes and returns the same: the model's data
+    It stands in for the model where MMPose runs one: ``mmpose.apis.inference_topdown(backend,
+    img, bboxes)`` reads its ``cfg`` and ``dataset_meta`` (the model's) and calls its
+    ``test_step``, which takes what ``model.test_step`` takes and returns the same: the model's data
     preprocessor, the heatmaps of the crops from the ONNX file (and of the flipped crops with
     ``test_cfg.flip_test``, flipped back with MMPose's ``flip_heatmaps`` and averaged, as
     :class:`cpn_mm.models.CPNRefineHead` does), the head's ``decode`` and
@@ -98,7 +102,7 @@ class OnnxRuntimeBackend:
 
     def __init__(self, onnx_file: str, model: nn.Module, threads: Optional[int] = None) -> None:
         require_onnx(export=False)
-        check_file(onnx_file, '--onnx')
+        check_file(onnx_file, 'onnx_file')
         import onnxruntime as ort
         options = ort.SessionOptions()
         if threads is not None:
@@ -108,19 +112,30 @@ class OnnxRuntimeBackend:
             self.session = ort.InferenceSession(onnx_file, options,
                                                 providers=['CPUExecutionProvider'])
         except Exception as e:  # onnxruntime raises its own exception types
-            raise InputError(f'--onnx {onnx_file!r} is not a loadable ONNX model: {e}') from e
+            raise InputError(f'`onnx_file` {onnx_file!r} is not a loadable ONNX model: {e}') \
+                from e
         inputs = {i.name: i.shape for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         if 'input' not in inputs or 'heatmaps' not in outputs:
-            raise InputError(f'--onnx {onnx_file!r} must have an input "input" and an output '
+            raise InputError(f'`onnx_file` {onnx_file!r} must have an input "input" and an output '
                              f'"heatmaps" (tools/export_onnx.py), got {list(inputs)} -> '
                              f'{outputs}')
         w, h = model.head.decoder.input_size
         if list(inputs['input'][1:]) != [3, h, w]:
-            raise InputError(f'--onnx {onnx_file!r} takes crops {inputs["input"][1:]}, the '
+            raise InputError(f'`onnx_file` {onnx_file!r} takes crops {inputs["input"][1:]}, the '
                              f'config\'s codec {[3, h, w]} (C, h, w): export it from this config')
         self.model = model
         self.onnx_file = onnx_file
+
+    @property
+    def cfg(self):
+        """The model's config (its test pipeline), as ``inference_topdown`` reads it."""
+        return self.model.cfg
+
+    @property
+    def dataset_meta(self) -> dict:
+        """The model's dataset meta information (``flip_indices``...)."""
+        return self.model.dataset_meta
 
     def heatmaps(self, inputs: Tensor) -> Tensor:
         """Heatmaps (B, K, H, W) float32 of preprocessed crops (B, 3, h, w)."""

@@ -1,5 +1,7 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""Building a model, person boxes, crops and batched top-down inference, shared by the tools.
+"""Building a model, person boxes and crops, shared by the tools. Inference itself is
+MMPose's ``mmpose.apis.inference_topdown`` (all boxes of an image in one ``test_step``), with
+a model from :func:`init_model` or an :class:`cpn_mm.apis.OnnxRuntimeBackend`.
 
 Coordinates: boxes are ``[x1, y1, x2, y2]`` (xyxy) in input-image pixels unless a name says
 ``xywh``; keypoints are ``[x, y]`` in input-image pixels; crops are the model's input size
@@ -19,14 +21,38 @@ ImageLike = Union[str, np.ndarray]
 
 
 class InputError(ValueError):
-    """A bad argument or input file; the message names the argument and what was expected.
-    The command-line tools print it without a traceback."""
+    """A bad argument or input file. The message names the parameter in backquotes
+    (e.g. ``bboxes`` in backquotes); a command-line tool prints it with its own
+    option names (:meth:`for_command_line`) and without a traceback."""
+
+    def for_command_line(self, flags: Dict[str, str]) -> str:
+        """The message with every ```parameter``` of ``flags`` replaced by its option.
+
+        Args:
+            flags (dict): parameter name -> what the command line calls it, e.g.
+                :func:`flags_of` an ``argparse`` parser
+        """
+        message = str(self)
+        for name, flag in flags.items():
+            message = message.replace(f'`{name}`', flag)
+        return message
+
+
+def flags_of(parser, **extra: str) -> Dict[str, str]:
+    """Parameter name -> option of an ``argparse`` parser (an optional argument by its last
+    option string, a positional one by its name), plus ``extra`` parameters of the library's
+    own that the command line calls otherwise."""
+    flags = {a.dest: a.option_strings[-1] if a.option_strings else a.dest
+             for a in parser._actions}
+    flags.update(extra)
+    return flags
 
 
 def check_file(path: Optional[str], name: str) -> None:
-    """Raise :class:`InputError` naming ``name`` unless ``path`` is ``None`` or a file."""
+    """Raise :class:`InputError` naming the parameter ``name`` unless ``path`` is ``None`` or a
+    file."""
     if path is not None and not osp.isfile(path):
-        raise InputError(f'{name} {path!r} does not exist or is not a file')
+        raise InputError(f'`{name}` {path!r} does not exist or is not a file')
 
 
 # --------------------------------------------------------------------------- model
@@ -83,11 +109,11 @@ def set_inference_dtype(model: torch.nn.Module, dtype: Union[str, torch.dtype]) 
     """
     from cpn_mm.models import MixedPrecisionTopdownPoseEstimator
     try:
-        dtype = parse_dtype(dtype, '--dtype')
+        dtype = parse_dtype(dtype, 'dtype')
     except ValueError as e:
         raise InputError(str(e)) from e
     if dtype != torch.float32 and not isinstance(model, MixedPrecisionTopdownPoseEstimator):
-        raise InputError(f'--dtype {dtype}: the model is a {type(model).__name__}; set the '
+        raise InputError(f'`dtype` {dtype}: the model is a {type(model).__name__}; set the '
                          "config's model.type='MixedPrecisionTopdownPoseEstimator'")
     model.test_cfg['dtype'] = str(dtype).replace('torch.', '')
 
@@ -115,7 +141,7 @@ def coco_gt_boxes(ann_file: str, name: str = 'ann_file') -> Dict[str, np.ndarray
             coco = json.load(f)
         images, anns = coco['images'], coco['annotations']
     except (ValueError, KeyError, TypeError) as e:
-        raise InputError(f'{name} {ann_file!r} is not a COCO annotation file: {e}') from e
+        raise InputError(f'`{name}` {ann_file!r} is not a COCO annotation file: {e}') from e
     out = {}
     for img in images:
         boxes = np.array([a['bbox'] for a in anns
@@ -127,7 +153,7 @@ def coco_gt_boxes(ann_file: str, name: str = 'ann_file') -> Dict[str, np.ndarray
     return out
 
 
-def load_box_json(path: str, bbox_thr: float = 0., name: str = '--bboxes') -> List[dict]:
+def load_box_json(path: str, bbox_thr: float = 0., name: str = 'path') -> List[dict]:
     """Person boxes of a COCO-style box JSON with ``score >= bbox_thr``.
 
     The file holds a list of ``{"image_id" or "file_name", "bbox": [x, y, w, h], "score",
@@ -143,18 +169,18 @@ def load_box_json(path: str, bbox_thr: float = 0., name: str = '--bboxes') -> Li
         with open(path) as f:
             entries = json.load(f)
     except (OSError, ValueError) as e:
-        raise InputError(f'{name} {path!r} is not a readable JSON file: {e}') from e
+        raise InputError(f'`{name}` {path!r} is not a readable JSON file: {e}') from e
     if not isinstance(entries, list):
-        raise InputError(f'{name} {path!r} must hold a list of boxes, got '
+        raise InputError(f'`{name}` {path!r} must hold a list of boxes, got '
                          f'{type(entries).__name__}')
     boxes = []
     for i, e in enumerate(entries):
         if not isinstance(e, dict) or ('image_id' not in e and 'file_name' not in e):
-            raise InputError(f'{name} entry {i} must be a dict with "image_id" or "file_name"')
+            raise InputError(f'`{name}` entry {i} must be a dict with "image_id" or "file_name"')
         bbox = e.get('bbox')
         if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
                 or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in bbox)):
-            raise InputError(f'{name} entry {i}: "bbox" must be 4 finite numbers [x, y, w, h], '
+            raise InputError(f'`{name}` entry {i}: "bbox" must be 4 finite numbers [x, y, w, h], '
                              f'got {bbox!r}')
         if e.get('category_id', 1) != 1:
             continue
@@ -203,9 +229,11 @@ def clip_boxes(boxes: np.ndarray, width: int, height: int) -> Tuple[np.ndarray, 
     return boxes[keep], int((~keep).sum())
 
 
-# --------------------------------------------------------------------------- crops, inference
-def prepare_batch(model, img: ImageLike, bboxes: np.ndarray) -> dict:
-    """The model's test pipeline on every box of one image, collated as a data loader does.
+# --------------------------------------------------------------------------- crops
+def prepare_crops(model, img: ImageLike, bboxes: np.ndarray) -> Tuple[torch.Tensor, np.ndarray]:
+    """Crops of ``bboxes`` through the model's test pipeline and data preprocessor, without
+    running the model (inference itself is ``mmpose.apis.inference_topdown``, which builds the
+    same batch).
 
     Args:
         model: A top-down pose model with ``cfg`` and ``dataset_meta`` (:func:`init_model`)
@@ -213,66 +241,35 @@ def prepare_batch(model, img: ImageLike, bboxes: np.ndarray) -> dict:
         bboxes (np.ndarray): Boxes (N, 4) xyxy in image pixels, N >= 1
 
     Returns:
-        dict: ``inputs`` (N uint8 crops (3, h, w), BGR) and ``data_samples``, what
-        ``model.test_step`` takes.
+        tuple: ``inputs`` (N, 3, h, w) float32, normalised RGB as the backbone sees them, and
+        ``crops`` (N, h, w, 3) uint8 RGB, the same crops before normalisation.
     """
     from mmengine.dataset import Compose, pseudo_collate
     from mmengine.registry import init_default_scope
-    init_default_scope(model.cfg.get('default_scope', 'mmpose'))
-    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
     bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
     if len(bboxes) == 0:
-        raise InputError('bboxes: expected at least one box (N, 4) [x1, y1, x2, y2]')
+        raise InputError('`bboxes`: expected at least one box (N, 4) [x1, y1, x2, y2]')
+    init_default_scope(model.cfg.get('default_scope', 'mmpose'))
+    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
     data = []
     for box in bboxes:
         info = dict(img_path=img) if isinstance(img, str) else dict(img=img)
         info.update(bbox=box[None], bbox_score=np.ones(1, dtype=np.float32))
         info.update(model.dataset_meta)
         data.append(pipeline(info))
-    return pseudo_collate(data)
-
-
-def prepare_crops(model, img: ImageLike, bboxes: np.ndarray) -> Tuple[torch.Tensor, np.ndarray]:
-    """Crops of ``bboxes`` through the model's test pipeline and data preprocessor.
-
-    Returns:
-        tuple: ``inputs`` (N, 3, h, w) float32, normalised RGB as the backbone sees them, and
-        ``crops`` (N, h, w, 3) uint8 RGB, the same crops before normalisation.
-    """
-    batch = prepare_batch(model, img, bboxes)
+    batch = pseudo_collate(data)
     crops = np.stack([x.numpy().transpose(1, 2, 0)[..., ::-1] for x in batch['inputs']])
     inputs = model.data_preprocessor(batch, False)['inputs']
     return inputs, np.ascontiguousarray(crops)
 
 
-def sample_crops(model, ann_file: str, name: str = '--verify-ann') -> torch.Tensor:
-    """Preprocessed crops (N, 3, h, w) of every ground-truth person box of a COCO file."""
+def sample_crops(model, ann_file: str, name: str = 'ann_file') -> torch.Tensor:
+    """Preprocessed crops (N, 3, h, w) of every ground-truth person box of a COCO file
+    (``name``: the parameter its errors name)."""
     boxes = coco_gt_boxes(ann_file, name)
     if not boxes:
-        raise InputError(f'{name} {ann_file!r} has no person box')
+        raise InputError(f'`{name}` {ann_file!r} has no person box')
     return torch.cat([prepare_crops(model, path, b)[0] for path, b in boxes.items()])
-
-
-def inference_topdown_batch(model, img: ImageLike, bboxes: np.ndarray, backend=None):
-    """CPN (any top-down model) on all boxes of one image in one batch.
-
-    Args:
-        model: From :func:`init_model`; its ``test_cfg`` (flip test, ``dtype``) applies
-        img (str | np.ndarray): Image path or BGR image
-        bboxes (np.ndarray): Boxes (N, 4+) xyxy in image pixels (extra columns ignored), N >= 1
-        backend (optional): ``None`` runs ``model.test_step`` (PyTorch); an
-            :class:`cpn_mm.apis.OnnxRuntimeBackend` computes the heatmaps with ONNX Runtime
-            (same pipeline, flip test and decoding)
-
-    Returns:
-        list[PoseDataSample]: one per box, ``pred_instances.keypoints`` (1, K, 2) in image
-        pixels and ``keypoint_scores`` (1, K).
-    """
-    batch = prepare_batch(model, img, np.asarray(bboxes)[:, :4])
-    with torch.no_grad():
-        if backend is None:
-            return model.test_step(batch)
-        return backend.test_step(batch)
 
 
 def coco_results(image_id: int, boxes: np.ndarray, keypoints: np.ndarray,

@@ -37,7 +37,8 @@ def cascade(model, inputs) -> Dict[str, np.ndarray]:
     """
     import torch
     with torch.no_grad():
-        feats = model.extract_feat(inputs)  # backbone + neck: (pyramid, global heatmaps)
+        # the GlobalNet heatmaps are asked for: inference alone skips them
+        feats = model.neck(model.backbone(inputs), with_heatmaps=True)
         refined = model.head.forward(feats)
     maps = [h.cpu().numpy() for h in feats[1]] + [refined.cpu().numpy()]
     kpts, scores = zip(*(model.head.decoder.batch_decode(m) for m in maps))

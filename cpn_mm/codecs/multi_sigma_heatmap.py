@@ -291,7 +291,8 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
         ``x * stride + stride / 2``. Score = raw heatmap / 255 + 0.5 at the rounded location.
 
         Args:
-            batch_heatmaps (np.ndarray | Tensor): Heatmaps in shape (B, K, H, W)
+            batch_heatmaps (np.ndarray | Tensor): Heatmaps in shape (B, K, H, W), any float
+                dtype (bfloat16 from autocast included); decoded in float32
 
         Returns:
             tuple:
@@ -299,7 +300,8 @@ class MultiSigmaHeatmap(BaseKeypointCodec):
             - scores (np.ndarray): (B, 1, K)
         """
         if hasattr(batch_heatmaps, 'detach'):
-            batch_heatmaps = batch_heatmaps.detach().cpu().numpy()
+            # float() first: NumPy has no bfloat16
+            batch_heatmaps = batch_heatmaps.detach().float().cpu().numpy()
         hm = np.asarray(batch_heatmaps, dtype=np.float32)
         if hm.ndim != 4:
             raise ValueError(f'`batch_heatmaps` must have shape (B, K, H, W), got {hm.shape}')

@@ -29,7 +29,7 @@ def source_model_cfg(depth: int, num_keypoints: int, norm_cfg: dict, mean: Seque
     (``(pixel - mean) / 255``, channel order by ``bgr_to_rgb``), norm layers and the neck/head
     options in ``neck`` / ``head``."""
     return dict(
-        type='TopdownPoseEstimator',
+        type='MixedPrecisionTopdownPoseEstimator',  # as the configs: + test_cfg.dtype
         data_preprocessor=dict(
             type='PoseDataPreprocessor', mean=list(mean), std=[255.] * 3, bgr_to_rgb=bgr_to_rgb),
         backbone=dict(

@@ -95,9 +95,8 @@ def adapt_to_device(cfg) -> None:
       :class:`cpn_mm.engine.CPUDistributedDataParallel`.
     - ``--amp`` (``optim_wrapper.type='AmpOptimWrapper'``, which refuses to run without an
       accelerator) becomes :class:`cpn_mm.engine.CPUAmpOptimWrapper`: bfloat16 autocast on the
-      CPU, no loss scaling (``loss_scale`` is dropped). A model of type
-      ``TopdownPoseEstimator`` becomes :class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`
-      (same model; its head returns float32 so losses and accuracy read float32).
+      CPU, no loss scaling (``loss_scale`` is dropped). The model is unchanged: CPN's losses
+      and accuracy read float32 whatever the forward's precision.
     """
     if torch.cuda.is_available():
         return
@@ -134,5 +133,3 @@ def _cpu_amp(cfg) -> None:
     optim_wrapper.type = 'CPUAmpOptimWrapper'
     optim_wrapper.dtype = 'bfloat16'
     optim_wrapper.pop('loss_scale', None)
-    if cfg.get('model', {}).get('type') == 'TopdownPoseEstimator':
-        cfg.model.type = 'MixedPrecisionTopdownPoseEstimator'

@@ -47,3 +47,22 @@ def keep_freed_memory(top_pad_mib: int = 64) -> bool:
     ok &= mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
     ok &= mallopt(M_TOP_PAD, top_pad_mib << 20) == 1
     return bool(ok)
+
+
+def release_freed_memory() -> bool:
+    """Hand the heap's free memory back to the system now (glibc ``malloc_trim(0)``), e.g.
+    before measuring a peak resident size.
+
+    Returns:
+        bool: ``True`` if called; ``False`` where the C library is not glibc.
+    """
+    if not sys.platform.startswith('linux'):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        malloc_trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    malloc_trim(0)
+    return True

@@ -127,8 +127,9 @@ def build_converted(config: str, checkpoint: str, bn_eps: float = None):
 
 @torch.no_grad()
 def run_converted(model, inputs: np.ndarray) -> Tuple[List[np.ndarray], np.ndarray]:
-    """(GlobalNet heatmaps P2..P5, RefineNet heatmaps) for a preprocessed NCHW batch."""
-    feats = model.extract_feat(torch.from_numpy(inputs))
+    """(GlobalNet heatmaps P2..P5, RefineNet heatmaps) for a preprocessed NCHW batch (the
+    GlobalNet heatmaps asked for: inference alone skips them)."""
+    feats = model.neck(model.backbone(torch.from_numpy(inputs)), with_heatmaps=True)
     refine = model.head.forward(feats)
     return [h.numpy() for h in feats[1]], refine.numpy()
 

@@ -42,6 +42,57 @@ def test_released_models_epsilon_matters(tf_cpn_converted):
     assert REL_TOL < err < 1e-2
 
 
+def test_bn_epsilon_against_tensorflows_fused_batch_norm():
+    """The converter's BN layer computes TensorFlow's TF1 fused batch norm
+    (``tf.compat.v1.nn.fused_batch_norm``, inference) at the converter's epsilon
+    ``TF1_FUSED_BN_EPS`` (1.001e-5), on channels whose variance makes epsilon visible, and
+    not at tf-cpn's 1e-9.
+
+    Why 1.001e-5 and not tf-cpn's 1e-9: TF1's ``fused_batch_norm`` wrapper raised any epsilon
+    below 1.001e-5 to 1.001e-5 (cuDNN's minimum), and the released models ran through it.
+    TensorFlow 2.21 (installed, and what made the golden fixture) no longer does: its fused
+    batch norm honours 1e-9, as asserted last, so the constant itself cannot be re-derived
+    from the installed TensorFlow; if a TensorFlow version clamps again, this test says so."""
+    from mmcv.cnn import build_norm_layer
+    from mmengine.config import Config
+
+    from cpn_mm.converters.tf_cpn import TF1_FUSED_BN_EPS, tf_cpn_model_cfg
+    tf = require_tensorflow()
+    rng = np.random.default_rng(0)
+    C = 4
+    x = (rng.standard_normal((2, 6, 5, C)) * 3e-3).astype(np.float32)  # NHWC
+    mean = (rng.standard_normal(C) * 1e-3).astype(np.float32)
+    var = np.array([1e-6, 3e-6, 1e-5, 1e-3], np.float32)  # low-variance channels
+    gamma = rng.uniform(0.5, 2, C).astype(np.float32)
+    beta = rng.standard_normal(C).astype(np.float32)
+
+    def tf_fused(eps):
+        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            x, gamma, beta, mean=mean, variance=var, epsilon=eps, is_training=False)
+        return np.asarray(y).transpose(0, 3, 1, 2)
+
+    import torch
+    norm_cfg = tf_cpn_model_cfg()['backbone']['norm_cfg']
+    bn = build_norm_layer(norm_cfg, C)[1].eval()
+    with torch.no_grad():
+        for name, value in (('weight', gamma), ('bias', beta), ('running_mean', mean),
+                            ('running_var', var)):
+            getattr(bn, name).copy_(torch.from_numpy(value))
+        ours = bn(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+    expected = tf_fused(TF1_FUSED_BN_EPS)
+    scale = np.abs(expected).max()
+    assert np.abs(ours - expected).max() < 1e-5 * scale
+    assert np.abs(ours - tf_fused(1e-9)).max() > 0.1 * scale  # epsilon matters here
+    # the converter's model and the shipped tf-cpn configs use that epsilon everywhere
+    assert bn.eps == pytest.approx(TF1_FUSED_BN_EPS, rel=1e-6)
+    cfg = Config.fromfile(TF_CONFIG).model
+    assert cfg.backbone.norm_cfg.eps == cfg.neck.norm_cfg.eps == cfg.head.norm_cfg.eps \
+        == TF1_FUSED_BN_EPS
+    # TensorFlow 2.21 honours tf-cpn's 1e-9 (no TF1 clamp): exact (x - mean) / sqrt(var + 1e-9)
+    exact = ((x - mean) / np.sqrt(var.astype(np.float64) + 1e-9) * gamma + beta)
+    assert np.abs(tf_fused(1e-9) - exact.transpose(0, 3, 1, 2)).max() < 1e-5 * scale
+
+
 def test_checkpoint_contents_and_parameter_count(tf_cpn_converted, tf_cpn_checkpoint):
     dst, meta = tf_cpn_converted
     ckpt = load_converted(dst, tf_cpn_checkpoint, 'tf-cpn: TensorFlow 1 name-based checkpoint',

@@ -44,8 +44,9 @@ def test_amp_flag_trains_in_bfloat16_through_train_tool(tmp_path):
 
 
 def test_train_step_under_cpu_amp(tmp_path):
-    """One train_step on the real sample batch: convolutions in bfloat16, the head's output,
-    the losses and every gradient in float32."""
+    """One train_step on the real sample batch: convolutions (the head's included) in
+    bfloat16, the losses (which read their heatmaps in float32) and every gradient in
+    float32."""
     cfg = sample_cfg(str(tmp_path), 1)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -68,8 +69,9 @@ def test_train_step_under_cpu_amp(tmp_path):
         losses = model._run_forward(data, mode='loss')
         refined = model.head.forward(model.extract_feat(data['inputs']))
     assert dtypes == {'backbone': torch.bfloat16, 'neck': torch.bfloat16}
-    assert refined.dtype == torch.float32  # MixedPrecisionTopdownPoseEstimator's head
+    assert refined.dtype == torch.bfloat16  # no cast inside the head's forward
     assert losses['loss_global'].dtype == losses['loss_refine'].dtype == torch.float32
+    assert 0 <= losses['acc_pose'].item() <= 1
     loss = losses['loss_global'] + losses['loss_refine']
     wrapper.backward(loss)
     grads = [p.grad for p in model.parameters() if p.grad is not None]
@@ -87,7 +89,7 @@ def test_adapt_to_device_amp_config():
     adapt_to_device(cfg)
     assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'bfloat16' and 'loss_scale' not in cfg.optim_wrapper
-    assert cfg.model.type == 'MixedPrecisionTopdownPoseEstimator'
+    assert cfg.model.type == 'TopdownPoseEstimator'  # the model is left alone
     plain = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='Adam'))))
     adapt_to_device(plain)
     assert plain.optim_wrapper.type == 'OptimWrapper'

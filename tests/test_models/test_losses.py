@@ -65,3 +65,27 @@ def test_masked_target_mse_zeroes_target_not_output():
     w = torch.tensor([[1., 0.]])
     # keypoint 0: (3 - 1)^2 = 4; keypoint 1: target zeroed -> (3 - 0)^2 = 9
     assert loss(out, tgt, w).item() == pytest.approx((4 + 9) / 2 * 0.5)
+
+
+@pytest.mark.parametrize('name', ['OHKMMaskedMSELoss', 'MaskedTargetMSELoss'])
+def test_gradients_are_autograd_of_the_formula_and_backward_twice(name):
+    """The losses are plain tensor operations: their gradient is autograd's of the written-out
+    formula, and the graph can be backpropagated more than once."""
+    g = torch.Generator().manual_seed(0)
+    out = (torch.rand(3, 17, 8, 6, generator=g, dtype=torch.float64) * 255).requires_grad_()
+    tgt = torch.rand(3, 17, 8, 6, generator=g, dtype=torch.float64) * 255
+    w = (torch.rand(3, 17, generator=g) > 0.3).double()
+    loss = MODELS.build(dict(type=name))
+    value = loss(out, tgt, w)
+    value.backward(retain_graph=True)
+    first = out.grad.clone()
+    value.backward()
+    torch.testing.assert_close(out.grad, 2 * first)
+    x = out.detach().requires_grad_()
+    if name == 'OHKMMaskedMSELoss':
+        per_kpt = ((x - tgt)**2).mean(dim=(2, 3)) * w
+        ref = per_kpt.topk(8, dim=1).values.mean(dim=1).mean()
+    else:
+        ref = ((x - tgt * w[:, :, None, None])**2).mean()
+    ref.backward()
+    torch.testing.assert_close(first, x.grad)

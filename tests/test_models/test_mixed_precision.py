@@ -1,12 +1,13 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """MixedPrecisionTopdownPoseEstimator (test_cfg.dtype) and CPN's losses under autocast."""
+import numpy as np
 import pytest
 import torch
 from mmpose.registry import MODELS
 
 from cpn_mm.models import CPNRefineHead, MaskedTargetMSELoss, OHKMMaskedMSELoss
 from cpn_mm.utils.precision import autocast, parse_dtype
-from ..helpers import sample_cfg
+from ..helpers import SAMPLE, SAMPLE_CONFIG, sample_cfg
 
 
 def _model(tmp_path, **test_cfg):
@@ -24,21 +25,32 @@ def test_bad_dtype_fails_at_build(tmp_path):
         parse_dtype('half')
 
 
-def test_head_returns_float32_under_autocast(tmp_path):
-    model = _model(tmp_path, dtype='bfloat16')
-    assert isinstance(model.head, CPNRefineHead) and type(model.head).__name__ == 'CPNRefineHead'
-    x = torch.randn(2, 3, 192, 144)
-    with torch.no_grad(), autocast('cpu', 'bfloat16'):
-        feats = model.extract_feat(x)
-        out = model.head.forward(feats)
-    assert feats[1][0].dtype == torch.bfloat16 and out.dtype == torch.float32
-    with torch.no_grad():
-        ref = model.head.forward(model.extract_feat(x))
+def test_bfloat16_predict_flips_and_decodes_float32():
+    """test_cfg.dtype='bfloat16': backbone, neck and head run in bfloat16; the head casts its
+    heatmaps to float32 before the flip average and decoding; the keypoints are close to
+    float32's. The head is the registered class (nothing generated or swapped)."""
+    from mmpose.apis import inference_topdown
+
+    from cpn_mm.apis import init_model
+    torch.manual_seed(0)
+    model = init_model(SAMPLE_CONFIG, dtype='bfloat16')
+    assert type(model.head) is CPNRefineHead
+    dtypes = []
+    model.neck.register_forward_hook(lambda m, i, out: dtypes.append(out[0][0].dtype))
+    model.head.final_layer.register_forward_hook(lambda m, i, out: dtypes.append(out.dtype))
+    model.test_cfg['output_heatmaps'] = True
+    img, box = f'{SAMPLE}/000000000785.jpg', np.array([[281, 45, 500, 392.]])
+    (bf16, ) = inference_topdown(model, img, box)
+    model.test_cfg['dtype'] = 'float32'
+    (fp32, ) = inference_topdown(model, img, box)
+    # two forwards (flip test) in bfloat16, then two in float32
+    assert dtypes == [torch.bfloat16] * 4 + [torch.float32] * 4
+    # the flip average (what output_heatmaps returns) and decoding read float32
+    assert bf16.pred_fields.heatmaps.dtype == torch.float32
+    ref = fp32.pred_fields.heatmaps
     # bfloat16 keeps 8 bits of mantissa: random weights, heatmaps within a few % of their range
-    assert (out - ref).abs().max() < 0.05 * ref.abs().max()
-    # state dict and parameters are the plain head's
-    assert set(model.head.state_dict()) == set(CPNRefineHead(
-        in_channels=128, mid_channels=64, decoder=None).state_dict())
+    assert (bf16.pred_fields.heatmaps - ref).abs().max() < 0.05 * ref.abs().max()
+    assert bf16.pred_instances.keypoints.dtype == np.float32
 
 
 def test_float16_on_cpu_is_refused(tmp_path):

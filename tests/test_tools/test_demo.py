@@ -11,7 +11,8 @@ import mmengine
 import numpy as np
 import pytest
 
-from cpn_mm.apis import InputError, boxes_from_detector, clip_boxes, run_demo
+from cpn_mm.apis import InputError, run_demo
+from cpn_mm.apis.inference import boxes_from_detector, clip_boxes
 from ..helpers import (DET_JSON, SAMPLE, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network,
                        person_rtmdet_checkpoint, rtmdet_tiny_config, run_tool)
 
@@ -168,7 +169,7 @@ def test_demo_bad_inputs(sample_checkpoint, tmp_path, case):
         bad.write_bytes(os.urandom(2048))
         kwargs['input'], expected = str(bad), 'cannot open video'
     elif case == 'missing_input':
-        kwargs['input'], expected = str(tmp_path / 'nothing.jpg'), '--input'
+        kwargs['input'], expected = str(tmp_path / 'nothing.jpg'), '`input`'
     elif case == 'bad_box_json':
         bad = tmp_path / 'boxes.json'
         bad.write_text(json.dumps([dict(image_id=785, bbox=[1, 2, 3], score=1.)]))

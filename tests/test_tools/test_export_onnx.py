@@ -6,6 +6,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 
 from cpn_mm.apis import (InputError, OnnxRuntimeBackend, export_onnx, init_model, sample_crops,
                          verify_onnx)
@@ -29,6 +30,12 @@ def test_export_onnx_parity(sample_checkpoint, tmp_path):
 
     # the same through the package: the 12 annotated persons of the sample
     pose = init_model(config, ckpt)
+    # only what inference needs: every conv module once, except the GlobalNet's 2 x L heatmap
+    # predictor convs (absent) and the RefineNet's last bottleneck, whose conv1 and projection
+    # conv run per level (L convs each)
+    L = pose.neck.num_levels
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in pose.modules())
+    assert sum(n.op_type == 'Conv' for n in model.graph.node) == convs - 2 * L - 2 + 2 * L
     report = verify_onnx(pose, out, sample_crops(pose, osp.join(SAMPLE, 'test_coco.json')))
     assert report['num_crops'] == 12
     assert report['max_abs_diff'] < 1e-3
@@ -36,18 +43,19 @@ def test_export_onnx_parity(sample_checkpoint, tmp_path):
 
 
 def test_onnxruntime_backend_rejects_other_models(sample_checkpoint, tmp_path):
-    """An ONNX file of another input size, or not an ONNX file: errors naming --onnx."""
+    """An ONNX file of another input size, or not an ONNX file: errors naming the parameter
+    (the demo translates it to --onnx)."""
     config, ckpt = sample_checkpoint
     pose = init_model(config, ckpt)
     other = init_model(config, ckpt, cfg_options=dict(
         model=dict(head=dict(decoder=dict(input_size=(96, 128), heatmap_size=(24, 32))),
                    neck=dict(heatmap_size=(24, 32)))))
     small = export_onnx(other, str(tmp_path / 'small.onnx'))
-    with pytest.raises(InputError, match=r'--onnx .* takes crops \[3, 128, 96\]'):
+    with pytest.raises(InputError, match=r'`onnx_file` .* takes crops \[3, 128, 96\]'):
         OnnxRuntimeBackend(small, pose)
     junk = tmp_path / 'junk.onnx'
     junk.write_bytes(os.urandom(64))
-    with pytest.raises(InputError, match='--onnx .* not a loadable ONNX model'):
+    with pytest.raises(InputError, match='`onnx_file` .* not a loadable ONNX model'):
         OnnxRuntimeBackend(str(junk), pose)
 
 

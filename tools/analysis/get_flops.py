@@ -20,9 +20,10 @@ from typing import Dict, List, Optional
 
 from cpn_mm.apis import InputError, config_complexity
 from cpn_mm.apis.complexity import PARTS
+from cpn_mm.apis.inference import flags_of
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -32,7 +33,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, as in MMPose\'s tools')
     parser.add_argument('--markdown', action='store_true', help='print a Markdown table')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def fmt(n: int, unit: float, digits: int = 2) -> str:
@@ -44,8 +49,8 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, object]]:
     try:
         results = [config_complexity(c, args.input_shape, args.cfg_options)
                    for c in args.config]
-    except InputError as e:
-        print(f'error: {e}', file=sys.stderr)
+    except InputError as e:  # the library names its parameters: show our options instead
+        print(f'error: {e.for_command_line(flags_of(build_parser()))}', file=sys.stderr)
         raise SystemExit(2)
     header = ['config', 'input [H, W]'] + [f'{p} params (M)' for p in PARTS + ('total', )] + \
         [f'{p} GFLOPs' for p in PARTS + ('total', )]

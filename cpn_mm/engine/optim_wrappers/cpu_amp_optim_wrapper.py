@@ -22,8 +22,8 @@ class CPUAmpOptimWrapper(OptimWrapper):
     the data preprocessor and the model's ``loss``: convolutions and matrix products run in
     bfloat16, parameters, gradients and the optimizer state stay float32. With CPN, the losses
     are computed in float32 (``BaseHeatmapLoss``, the base of both CPN losses, casts the
-    heatmaps; the OHKM ranking reads float32 losses) and the head's output is
-    float32 (:class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`).
+    heatmaps; the OHKM ranking reads float32 losses) and the accuracy is computed on the
+    refined heatmaps cast to float32.
 
     ``tools/train.py --amp`` selects it on machines without CUDA (see
     :func:`cpn_mm.utils.adapt_to_device`); on CUDA ``--amp`` keeps MMEngine's

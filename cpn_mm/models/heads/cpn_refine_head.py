@@ -150,7 +150,7 @@ class CPNRefineHead(BaseHead):
                 f'heatmaps) with `num_levels`={self.num_levels} levels; use CPNGlobalNet as '
                 'the neck with as many `in_channels` as the head\'s `num_levels`')
         pyramid, global_heatmaps = feats
-        K = global_heatmaps[0].shape[1]
+        K = global_heatmaps[0].shape[1] if len(global_heatmaps) else self.num_keypoints
         if K != self.num_keypoints:
             raise ValueError(f'the neck predicts {K} keypoints but the head has '
                              f'`num_keypoints`={self.num_keypoints}')
@@ -161,7 +161,8 @@ class CPNRefineHead(BaseHead):
 
         Args:
             feats (tuple): ``(feats, heatmaps)`` from :class:`CPNGlobalNet`: L pyramid features
-                (B, in_channels, h_i, w_i), finest first, and L heatmaps (B, K, H, W)
+                (B, in_channels, h_i, w_i), finest first, and L heatmaps (B, K, H, W) or
+                ``()`` (not read here)
 
         Returns:
             Tensor: Refined heatmaps in shape (B, K, H, W), (H, W) the finest level's size.
@@ -217,7 +218,9 @@ class CPNRefineHead(BaseHead):
                 test_cfg: ConfigType = {}) -> Predictions:
         """Predict keypoints; with ``test_cfg.flip_test`` the refined heatmaps of the flipped
         image are flipped back (channels swapped with the dataset's ``flip_indices``, no shift
-        unless ``shift_heatmap=True``) and averaged, as in tf-cpn.
+        unless ``shift_heatmap=True``) and averaged, as in tf-cpn. The heatmaps are cast to
+        float32 first (a no-op in float32): under autocast (``test_cfg.dtype='bfloat16'``) the
+        flip average and the decoding read float32.
 
         Args:
             feats: The neck's output, or ``[feats, feats_flipped]`` for flip test
@@ -236,15 +239,15 @@ class CPNRefineHead(BaseHead):
             if flip_indices is None:
                 raise ValueError('flip test needs `flip_indices` in the data samples\' metainfo')
             _feats, _feats_flip = feats
-            heatmaps = self.forward(_feats)
+            heatmaps = self.forward(_feats).float()
             heatmaps_flip = flip_heatmaps(
-                self.forward(_feats_flip),
+                self.forward(_feats_flip).float(),
                 flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                 flip_indices=flip_indices,
                 shift_heatmap=test_cfg.get('shift_heatmap', False))
             batch_heatmaps = (heatmaps + heatmaps_flip) * 0.5
         else:
-            batch_heatmaps = self.forward(feats)
+            batch_heatmaps = self.forward(feats).float()
 
         preds = self.decode(batch_heatmaps)
         if test_cfg.get('output_heatmaps', False):
@@ -263,10 +266,18 @@ class CPNRefineHead(BaseHead):
         in shape (L + 1, 1, K).
 
         Returns:
-            dict: ``loss_global``, ``loss_refine`` and ``acc_pose`` (PCK of the refined heatmaps).
+            dict: ``loss_global``, ``loss_refine`` and, unless ``train_cfg.compute_acc`` is
+            False (as in MMPose's heads), ``acc_pose`` (PCK of the refined heatmaps, read in
+            float32).
         """
         self._check_flip_indices(batch_data_samples)
         pyramid, global_heatmaps = self._split(feats)
+        if len(global_heatmaps) != self.num_levels:
+            raise ValueError(
+                'the neck returned no GlobalNet heatmaps, which `loss_global` needs: '
+                'CPNGlobalNet computes them in training mode or while autograd records; '
+                'call the neck with `with_heatmaps=True` to get them in eval mode under '
+                'torch.no_grad()')
         refined = self._refine(pyramid)
 
         n_targets = len(batch_data_samples[0].gt_fields.heatmaps) if hasattr(
@@ -295,11 +306,11 @@ class CPNRefineHead(BaseHead):
             for hm, tgt, w in zip(global_heatmaps, targets, weights)) / self.num_levels
         loss_refine = self.loss_refine(refined, targets[-1], weights[-1])
 
-        _, avg_acc, _ = pose_pck_accuracy(
-            output=to_numpy(refined.float()),
-            target=to_numpy(targets[-1]),
-            mask=to_numpy(weights[-1]) > 0)
-        return dict(
-            loss_global=loss_global,
-            loss_refine=loss_refine,
-            acc_pose=torch.tensor(avg_acc, device=refined.device))
+        losses = dict(loss_global=loss_global, loss_refine=loss_refine)
+        if train_cfg.get('compute_acc', True):
+            _, avg_acc, _ = pose_pck_accuracy(
+                output=to_numpy(refined.float()),
+                target=to_numpy(targets[-1]),
+                mask=to_numpy(weights[-1]) > 0)
+            losses['acc_pose'] = torch.tensor(avg_acc, device=refined.device)
+        return losses
