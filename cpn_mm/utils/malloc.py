@@ -17,6 +17,17 @@ M_TOP_PAD = -2
 M_MMAP_MAX = -4
 
 
+def _glibc_function(name: str):
+    """The C library's function ``name`` through ctypes, or ``None`` where it has none (not
+    Linux, or not glibc)."""
+    if not sys.platform.startswith('linux'):
+        return None
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6'), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def keep_freed_memory(top_pad_mib: int = 64) -> bool:
     """Tell glibc's malloc to serve large blocks from the heap and never return freed memory.
 
@@ -34,12 +45,8 @@ def keep_freed_memory(top_pad_mib: int = 64) -> bool:
     """
     if top_pad_mib < 0:
         raise ValueError(f'`top_pad_mib` must be >= 0, got {top_pad_mib}')
-    if not sys.platform.startswith('linux'):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc_function('mallopt')
+    if mallopt is None:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     ok = mallopt(M_MMAP_MAX, 0) == 1
@@ -56,12 +63,8 @@ def release_freed_memory() -> bool:
     Returns:
         bool: ``True`` if called; ``False`` where the C library is not glibc.
     """
-    if not sys.platform.startswith('linux'):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        malloc_trim = libc.malloc_trim
-    except (OSError, AttributeError):
+    malloc_trim = _glibc_function('malloc_trim')
+    if malloc_trim is None:
         return False
     malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
     malloc_trim(0)
