@@ -161,7 +161,8 @@ step "install build tools (wheel, ninja, cython)"
 
 MODE="$(mmcv_build_mode "$(torch_cuda_available "$PY")")"
 MMCV_WHEELS="$WHEELS/mmcv-${MODE%-hidden-gpu}-torch$TORCH_VERSION"
-# torch >= 2.10's headers need C++20 (mmcv 2.1.0 asks for C++17, which older torch builds with)
+# torch 2.14's headers need C++20, torch 2.1's build with mmcv 2.1.0's C++17 (both tested); the
+# cut between them at 2.10 is untested for the releases in between
 CXX_STD="$("$PY" -c 'import torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); print("c++20" if v >= (2, 10) else "c++17")')"
 case "$MODE" in
   cuda) BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA=1) ; WHAT="CPU and CUDA ops (nvcc: $(find_nvcc))" ;;
