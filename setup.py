@@ -95,5 +95,6 @@ if __name__ == '__main__':
         # environment (or tools/setup_env.sh): listing them would let pip replace the torch that
         # mmcv was built against, or fetch an unbuildable chumpy or a NumPy-1 xtcocotools wheel.
         install_requires=['mmengine>=0.10.0,<1.0.0', 'numpy>=1.26,<2.4', 'opencv-python'],
-        extras_require={'tests': parse_requirements('requirements/tests.txt')},
+        extras_require={'tests': parse_requirements('requirements/tests.txt'),
+                        'openvino': parse_requirements('requirements/openvino.txt')},
         zip_safe=False)

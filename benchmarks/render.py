@@ -57,6 +57,30 @@ def _infer(t: dict) -> str:
          f'GMAC / {base}', 'decoding (ms)', 'decoding / rest of predict'], 'llllrrrrrrrr', rows)
 
 
+def _paths(t: dict) -> str:
+    peaks = t['peaks']
+    rows = []
+    for r in t['rows']:
+        if 'crops_per_s' not in r:
+            rows.append([r['path'], str(r['batch']), '-', '-', '-', '-', '-', r['note']])
+            continue
+        share = '-' if r['share_of_peak'] is None else f'{100 * r["share_of_peak"]:.0f}%'
+        note = '' if r['compile_s'] is None else f'compiled in {r["compile_s"]:.0f} s'
+        rows.append([r['path'], str(r['batch']), f'{r["crops_per_s"]:.1f}',
+                     f'{r["batch_ms"]:.0f}', f'{r["speedup_vs_fp32"]:.2f}x',
+                     f'{r["achieved_gmacs"]:.0f}', share, note])
+    peak = '; '.join(f'{p} {v["gmacs"]:.0f} GMAC/s ({v["by"]})' for p, v in peaks.items())
+    caps = ', '.join(t['openvino_capabilities']) or 'openvino not installed'
+    title = (f'CPU inference paths, {t["model"]} 256x192 with flip test, {t["memory_format"]}, '
+             f'{t["threads"]} threads (medians of {t["repeats"]}; '
+             f'{t["gmac_per_crop"]:.2f} GMAC per crop and pass, x2 for the flip)')
+    table = _table(title, ['path', 'B', 'crops/s', 'batch (ms)', 'speed-up vs PyTorch fp32',
+                           'achieved GMAC/s', 'of the GEMM peak', 'note'], 'lrrrrrrl', rows)
+    return (f'{table}\nGEMM peak (n=2048 square, same threads): {peak}. OpenVINO CPU '
+            f'capabilities: {caps}. int8 calibration: {t["calibration_crops"]} sample crops '
+            f'and their flips, {t["quantize_s"]:.0f} s.\n')
+
+
 def _data(t: dict) -> str:
     return _table(
         f'Training data pipeline (LoadImage .. PackPoseInputs), data/coco_sample '
@@ -67,7 +91,7 @@ def _data(t: dict) -> str:
 
 
 RENDERERS: Dict[str, Callable[[dict], str]] = {
-    'modules': _modules, 'train': _train, 'infer': _infer, 'data': _data}
+    'modules': _modules, 'train': _train, 'infer': _infer, 'paths': _paths, 'data': _data}
 
 
 def render(results: dict) -> str:
@@ -75,7 +99,9 @@ def render(results: dict) -> str:
     m = results['machine']
     bf16 = f'native bfloat16: {m["bf16_support"]}' if m['bf16_support'] != 'none' else \
         'no native bfloat16 (emulated: bf16 is slower than fp32 here)'
-    head = (f'Machine: {m["cpu"]} ({m["arch"]}), {bf16}, {m["torch_threads"]} torch threads, '
+    isa = ', '.join(m.get('matrix_isa') or []) or 'none'
+    head = (f'Machine: {m["cpu"]} ({m["arch"]}), {bf16}, matrix extensions: {isa}, '
+            f'{m["torch_threads"]} torch threads, '
             f'{m["opencv_threads"]} OpenCV threads, torch {m["torch"]}, malloc: {m["malloc"]}, '
             f'{"quick" if results["settings"]["quick"] else "full"} run, medians of the repeats '
             f'given per table ({results["seconds"]:.0f} s)')

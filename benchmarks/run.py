@@ -20,6 +20,11 @@ Sections (``--only``):
   CPN also as it ran before its GlobalNet heatmaps were skipped at inference, and CPN through
   ONNX Runtime (:class:`cpn_mm.apis.OnnxRuntimeBackend`, float32); time and GMACs per crop
   relative to SimpleBaseline-R50; decoding's share of the time.
+- ``paths``: CPN-R50 through every CPU inference path (PyTorch eager and ``torch.compile``
+  fp32/bf16, ONNX Runtime fp32/int8, OpenVINO f32/bf16/int8) at B=1 and B=32 with flip test,
+  against the machine's GEMM peak per precision measured in the same run
+  (:mod:`benchmarks.paths`). ``--quick`` leaves out the compiled rows (compilation takes
+  minutes); ``--no-compile`` does so in a full run.
 - ``data``: samples/s of the training pipeline on data/coco_sample, ours against the same
   pipeline with MMPose's MSPN multi-level MegviiHeatmap targets.
 
@@ -54,6 +59,22 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+MATRIX_FLAGS = ('amx_bf16', 'amx_int8', 'amx_tile', 'avx512_bf16', 'avx512_vnni', 'avx_vnni')
+
+
+def matrix_isa() -> List[str]:
+    """The CPU's matrix-multiply extensions from /proc/cpuinfo (AMX, AVX512-BF16, VNNI)."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    flags = set(line.split(':', 1)[1].split())
+                    return [f for f in MATRIX_FLAGS if f in flags]
+    except OSError:
+        pass
+    return []
+
+
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,6 +89,8 @@ def parse_args(argv: Optional[List[str]] = None):
                         help='precisions of the training and inference tables (default both)')
     parser.add_argument('--no-onnxruntime', action='store_true',
                         help='leave out CPN through ONNX Runtime in the inference table')
+    parser.add_argument('--no-compile', action='store_true',
+                        help='leave out the torch.compile rows of the paths table')
     parser.add_argument('--malloc', choices=['keep', 'default'], default='keep',
                         help='keep: glibc keeps freed memory for reuse (cpn_mm.utils.'
                         'keep_freed_memory, what KeepFreedMemoryHook does), for every '
@@ -80,7 +103,8 @@ def parse_args(argv: Optional[List[str]] = None):
     settings = Settings.preset(
         args.quick, threads=args.threads, sections=tuple(args.only) if args.only else None,
         memory_formats=formats, precisions=precisions,
-        onnxruntime=False if args.no_onnxruntime else None, malloc=args.malloc)
+        onnxruntime=False if args.no_onnxruntime else None,
+        compile=False if args.no_compile else None, malloc=args.malloc)
     return settings, args.json
 
 
@@ -111,6 +135,7 @@ def run(s: Settings) -> dict:
     tables = run_sections(s)
     return dict(
         machine=dict(cpu=cpu_name(), arch=platform.machine(), bf16_support=cpu_bf16_support(),
+                     matrix_isa=matrix_isa(),
                      torch_threads=torch.get_num_threads(),
                      opencv_threads=cv2.getNumThreads(), torch=torch.__version__,
                      malloc=malloc),

@@ -16,6 +16,7 @@ import torch
 
 from .contenders import (BASELINE, CONTENDERS, CPN, CPN_BEFORE, REPO, build, gmacs,
                          heatmaps_for_decoding, load_config, make_batch, to_memory_format)
+from .paths import bench_paths
 
 PRECISIONS = {'fp32': 'float32', 'bf16': 'bfloat16'}
 
@@ -25,10 +26,11 @@ class Settings:
     """What one run measures and how often; :meth:`preset` gives the quick and full runs."""
     quick: bool = False
     threads: int = 2
-    sections: Tuple[str, ...] = ('modules', 'train', 'infer', 'data')
+    sections: Tuple[str, ...] = ('modules', 'train', 'infer', 'paths', 'data')
     memory_formats: Tuple[str, ...] = ('channels_last', )
     precisions: Tuple[str, ...] = ('fp32', 'bf16')
     onnxruntime: bool = True
+    compile: bool = True
     malloc: str = 'keep'
     module_repeats: int = 15
     train_batch: int = 8
@@ -43,7 +45,8 @@ class Settings:
     def preset(cls, quick: bool, **overrides) -> 'Settings':
         """The full run, or with ``quick`` a smoke run (small batches, one timed repeat)."""
         base = cls(quick=True, module_repeats=3, train_batch=2, train_repeats=1, train_warmup=1,
-                   infer_batch=2, infer_repeats=1, infer_warmup=1, data_repeats=2) \
+                   infer_batch=2, infer_repeats=1, infer_warmup=1, data_repeats=2,
+                   compile=False) \
             if quick else cls()
         return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -293,7 +296,8 @@ def bench_data(s: Settings) -> List[dict]:
 
 
 SECTIONS: Dict[str, Callable[[Settings], List[dict]]] = {
-    'modules': bench_modules, 'train': bench_train, 'infer': bench_infer, 'data': bench_data}
+    'modules': bench_modules, 'train': bench_train, 'infer': bench_infer, 'paths': bench_paths,
+    'data': bench_data}
 
 
 def run_sections(s: Settings) -> List[dict]:

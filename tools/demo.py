@@ -4,7 +4,8 @@
     .venv/bin/python tools/demo.py CONFIG CHECKPOINT --input IMAGE|FOLDER|VIDEO
         [--det-config DET_CONFIG [--det-checkpoint DET_CKPT] | --bboxes BOX_JSON]
         [--out-dir DIR] [--device cpu|cuda:0] [--kpt-thr 0.3] [--dtype float32|bfloat16]
-        [--backend pytorch|onnxruntime [--onnx FILE]]
+        [--backend auto|pytorch|onnxruntime|openvino] [--precision f32|bf16|int8|default]
+        [--onnx FILE] [--compile]
 
 Person boxes come from one of three sources:
 
@@ -23,10 +24,15 @@ Boxes are clipped to the image (``[0, width] x [0, height]``); boxes left with n
 clipping are dropped with a warning. All boxes of one image go through CPN in one batch
 (MMPose's ``mmpose.apis.inference_topdown``).
 
-Pose backends: ``pytorch`` (``model.test_step``; ``--dtype bfloat16`` runs it under bfloat16
-autocast, the heatmaps decoded in float32) or ``onnxruntime`` (the heatmaps from the ONNX file
-``--onnx``, exported by ``tools/export_onnx.py``; without ``--onnx`` the model is exported to
-``<out-dir>/<config name>.onnx`` first). Pipeline, flip test and decoding are the same.
+Pose backends (``--backend``): ``pytorch`` (``model.test_step``; ``--precision bf16``, or
+``--dtype bfloat16``, runs it under bfloat16 autocast, the heatmaps decoded in float32;
+``--compile`` runs it through ``torch.compile``), ``onnxruntime`` or ``openvino`` (the heatmaps
+from the ONNX file ``--onnx``, exported by ``tools/export_onnx.py`` or quantized to int8 by
+``tools/quantize.py``; without ``--onnx`` the model is exported to
+``<out-dir>/<config name>.onnx`` first). ``auto`` (the default) is OpenVINO on the CPU where
+it is installed (bf16 where the CPU has bfloat16, int8 for a quantized ``--onnx``), PyTorch
+otherwise. Pipeline, flip test and decoding are the same. The last line printed is the timing:
+frames/s, detector and pose milliseconds per frame.
 
 Outputs under ``--out-dir``: the pictures drawn with MMPose's ``PoseLocalVisualizer`` (skeleton and
 keypoints whose score is above ``--kpt-thr``) with the input's file name (a video: ``<name>.mp4``,
@@ -43,6 +49,7 @@ from typing import List, Optional
 
 from cpn_mm.apis import InputError, run_demo
 from cpn_mm.apis.inference import flags_of
+from cpn_mm.apis.runtime import BACKENDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,12 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
         help='precision of the pose model (pytorch backend; default: the config\'s '
         'test_cfg.dtype). bfloat16: autocast, heatmaps decoded in float32')
     parser.add_argument(
-        '--backend', default='pytorch', choices=['pytorch', 'onnxruntime'],
-        help='what computes the heatmaps: PyTorch or ONNX Runtime (CPU)')
+        '--backend', default='auto', choices=list(BACKENDS),
+        help='what computes the heatmaps: PyTorch, ONNX Runtime or OpenVINO (CPU); auto: '
+        'OpenVINO on the CPU where it is installed, else PyTorch (docs/inference.md)')
+    parser.add_argument(
+        '--precision', default=None, choices=['f32', 'bf16', 'int8', 'default'],
+        help='precision of the backend: f32, bf16 (PyTorch autocast, OpenVINO), int8 (a '
+        'quantized --onnx from tools/quantize.py), default (OpenVINO\'s own choice); '
+        'default: the backend\'s best (bf16 where the CPU has it, int8 for a quantized file)')
     parser.add_argument(
         '--onnx', default=None,
-        help='ONNX file of this config (tools/export_onnx.py) for --backend onnxruntime; '
-        'default: export to <out-dir>/<config name>.onnx first')
+        help='ONNX file of this config (tools/export_onnx.py, or int8 from tools/quantize.py) '
+        'for --backend onnxruntime/openvino; default: export to <out-dir>/<config name>.onnx')
+    parser.add_argument(
+        '--compile', action='store_true',
+        help='torch.compile the PyTorch model (compilation time counts in the timing)')
     parser.add_argument(
         '--kpt-thr', type=float, default=0.3, help='draw keypoints with a score above this')
     parser.add_argument('--radius', type=int, default=3, help='keypoint radius (pixels)')
@@ -97,10 +113,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.det_checkpoint is not None and args.det_config is None:
         parser.error('--det-checkpoint needs --det-config')
-    if args.onnx is not None and args.backend != 'onnxruntime':
-        parser.error('--onnx needs --backend onnxruntime')
-    if args.backend == 'onnxruntime' and args.dtype not in (None, 'float32', 'fp32'):
-        parser.error('--backend onnxruntime runs the float32 ONNX graph: no --dtype')
+    if args.onnx is not None and args.backend == 'pytorch':
+        parser.error('--onnx needs --backend onnxruntime, openvino or auto')
+    if args.backend in ('onnxruntime', 'openvino') and args.dtype not in (None, 'float32',
+                                                                         'fp32'):
+        parser.error(f'--backend {args.backend} runs its own graph: use --precision, not --dtype')
     return args
 
 
@@ -114,6 +131,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     print(f'{len(summary["outputs"])} picture(s)/video(s) in {args.out_dir}; '
           f'{summary["num_results"]} person(s) in {summary["pred_out"]}')
+    t = summary['timing']
+    frames = max(t['frames'], 1)
+    print(f'{t["frames"]} frame(s) in {t["total_s"]:.2f} s ({t["fps"]:.2f} frames/s): detector '
+          f'{1e3 * t["detector_s"] / frames:.1f} ms/frame, pose {1e3 * t["pose_s"] / frames:.1f} '
+          f'ms/frame for {t["persons"] / frames:.1f} person(s)/frame ({summary["runtime"]})')
     return 0
 
 

@@ -208,10 +208,10 @@ if ! ls "$NP_WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl >/dev/null 2>&1; then
 fi
 "${PIP[@]}" install -q --no-deps --force-reinstall "$NP_WHEELS"/xtcocotools-"$XTCOCO_VERSION"-*.whl
 
-step "install the OpenMMLab stack (mmengine, mmdet, mmpose --no-deps), the converters' TensorFlow and test tools"
+step "install the OpenMMLab stack (mmengine, mmdet, mmpose --no-deps), the converters' TensorFlow, OpenVINO and test tools"
 grep -vE '^(mmcv|mmpose|xtcocotools)==|^xtcocotools$' "$ROOT/requirements/runtime.txt" > "$VENV/.runtime-reqs.txt"
 "${PIPC[@]}" -q -r "$VENV/.runtime-reqs.txt" -r "$ROOT/requirements/tests.txt" \
-  -r "$ROOT/requirements/convert.txt" \
+  -r "$ROOT/requirements/convert.txt" -r "$ROOT/requirements/openvino.txt" \
   || fail "check access to the package registry"
 "${PIP[@]}" install -q --no-deps mmpose==1.3.2 || fail "check access to the package registry"
 

@@ -9,11 +9,39 @@ Inference in bfloat16 (autocast; heatmaps decoded in float32) is the config's
     python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT [--dump results.pkl]
     python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT \\
         --cfg-options model.test_cfg.dtype=bfloat16
+
+Other inference paths (``cpn_mm.engine.InferenceBackendHook``; see docs/inference.md), with
+the same pipeline, flip test, decoding and evaluator:
+
+    --backend pytorch|onnxruntime|openvino|auto   (default pytorch)
+    --precision f32|bf16|int8|default              (default: the backend's best, see docs)
+    --onnx FILE        an export (tools/export_onnx.py) or an int8 file (tools/quantize.py);
+                       without it the checkpoint is exported to <work-dir>/deploy/ first
+    --compile          torch.compile the PyTorch model (compilation time is logged)
+    --threads N        threads of ONNX Runtime / OpenVINO
 """
+import argparse
+import sys
+
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
 from cpn_mm.apis import InputError
 from cpn_mm.apis.inference import check_file
+from cpn_mm.apis.runtime import BACKENDS, choose_backend
 from cpn_mm.utils import run_mmpose_tool
+
+
+def backend_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch')
+    parser.add_argument('--precision', default=None)
+    parser.add_argument('--onnx', default=None)
+    parser.add_argument('--compile', action='store_true')
+    parser.add_argument('--threads', type=int, default=None)
+    return parser
+
+
+FLAGS = dict(backend='--backend', precision='--precision', onnx_file='--onnx',
+             compile='--compile', checkpoint='checkpoint')
 
 
 def check_args(args) -> None:
@@ -21,8 +49,30 @@ def check_args(args) -> None:
     try:
         check_file(args.checkpoint, 'checkpoint')
     except InputError as e:
-        raise SystemExit(f'error: {e.for_command_line(dict(checkpoint="checkpoint"))}')
+        raise SystemExit(f'error: {e.for_command_line(FLAGS)}')
+
+
+def backend_hook(ours: argparse.Namespace):
+    """A function adding ``InferenceBackendHook`` to the config, or ``None`` for plain PyTorch
+    (checked here: bad values exit with a message naming the option)."""
+    if ours.backend == 'pytorch' and ours.precision is None and ours.onnx is None \
+            and not ours.compile:
+        return None
+    try:
+        check_file(ours.onnx, 'onnx_file')
+        choose_backend(ours.backend, 'cpu', ours.onnx, ours.precision)
+    except InputError as e:
+        raise SystemExit(f'error: {e.for_command_line(FLAGS)}')
+    hook = dict(type='InferenceBackendHook', backend=ours.backend, precision=ours.precision,
+                onnx_file=ours.onnx, compile=ours.compile, threads=ours.threads)
+
+    def adapt_cfg(cfg) -> None:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [hook]
+
+    return adapt_cfg
 
 
 if __name__ == '__main__':
-    run_mmpose_tool('test', check_args)
+    ours, rest = backend_parser().parse_known_args(sys.argv[1:])
+    sys.argv[1:] = rest
+    run_mmpose_tool('test', check_args, backend_hook(ours))

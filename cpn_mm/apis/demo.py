@@ -7,17 +7,21 @@ import mimetypes
 import os
 import os.path as osp
 import shutil
+import time
 import warnings
 from types import SimpleNamespace
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
+import torch
 
-from .deploy import OnnxRuntimeBackend, export_onnx
-from .inference import (InputError, boxes_from_detector, boxes_of_image, check_file, clip_boxes,
-                        coco_results, image_id_of, init_model, keypoints_of, load_box_json)
+from cpn_mm.utils.precision import parse_dtype
+from .inference import (IMG_EXTENSIONS, InputError, boxes_from_detector, boxes_of_image, check_file,
+                        clip_boxes, coco_results, image_id_of, init_model, keypoints_of,
+                        load_box_json)
+from .openvino_backend import parse_precision
+from .runtime import BACKENDS, build_runtime, runtime_name
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg', '.m4v')
 
 
@@ -114,18 +118,28 @@ class TopdownDemo:
     """
 
     def __init__(self, args: SimpleNamespace) -> None:
-        for name in ('config', 'checkpoint', 'det_config', 'det_checkpoint', 'onnx'):
+        for name in ('config', 'checkpoint', 'det_config', 'det_checkpoint'):
             check_file(getattr(args, name), name)
         if args.det_config and args.bboxes:
             raise InputError('give person boxes by `det_config` or by `bboxes`, not both')
         if args.det_checkpoint and not args.det_config:
             raise InputError('`det_checkpoint` needs `det_config`')
-        if args.backend not in ('pytorch', 'onnxruntime'):
-            raise InputError(f"`backend` must be 'pytorch' or 'onnxruntime', got "
-                             f'{args.backend!r}')
-        if args.backend == 'onnxruntime' and args.dtype not in (None, 'float32', 'fp32'):
-            raise InputError("`backend` 'onnxruntime' runs the float32 ONNX graph: `dtype` "
-                             f'{args.dtype!r} does not apply')
+        if args.backend not in BACKENDS:
+            raise InputError(f'`backend` must be one of {list(BACKENDS)}, got {args.backend!r}')
+        dtype = None if args.dtype is None else parse_dtype(args.dtype, 'dtype')
+        if dtype is not None and args.backend not in ('pytorch', 'auto'):
+            if dtype != torch.float32:
+                raise InputError(f'`backend` {args.backend!r} runs its own graph: `dtype` '
+                                 f'{args.dtype!r} does not apply (use `precision`)')
+            dtype = None
+        if dtype is not None:  # the PyTorch precision, by its older name
+            name = {torch.float32: 'f32', torch.bfloat16: 'bf16'}.get(dtype)
+            if args.precision is not None and parse_precision(args.precision) != name:
+                raise InputError(f'`dtype` {args.dtype!r} and `precision` {args.precision!r} '
+                                 'disagree: give one')
+            if args.backend == 'auto':
+                args.backend = 'pytorch'
+            args.precision = name
         from mmpose.registry import VISUALIZERS
 
         self.args = args
@@ -141,15 +155,11 @@ class TopdownDemo:
             self.detector = init_detector(args.det_config, args.det_checkpoint,
                                           device=detector_device(args.device))
             self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
-        self.model = init_model(args.config, args.checkpoint, device=args.device,
-                                dtype=args.dtype)
-        self.backend = None
-        if args.backend == 'onnxruntime':
-            onnx_file = args.onnx
-            if onnx_file is None:
-                name = osp.splitext(osp.basename(args.config))[0]
-                onnx_file = export_onnx(self.model, osp.join(args.out_dir, name + '.onnx'))
-            self.backend = OnnxRuntimeBackend(onnx_file, self.model)
+        self.model = init_model(args.config, args.checkpoint, device=args.device)
+        self.runtime = build_runtime(self.model, args.backend, args.precision, args.onnx,
+                                     args.out_dir, args.compile)
+        self.runtime_name = runtime_name(self.runtime)
+        self.timing = dict(frames=0, persons=0, detector_s=0., pose_s=0.)
         self.visualizer = VISUALIZERS.build(
             dict(type='PoseLocalVisualizer', name=f'cpn_demo_{id(self)}', backend='matplotlib',
                  radius=args.radius, line_width=args.thickness))
@@ -159,8 +169,10 @@ class TopdownDemo:
         """Person boxes (N, 5) xyxy + score of one image, clipped to it."""
         h, w = img.shape[:2]
         if self.detector is not None:
+            t0 = time.perf_counter()
             boxes = boxes_from_detector(self.detector, img, self.args.det_cat_id,
                                         self.args.bbox_thr, self.args.nms_thr)
+            self.timing['detector_s'] += time.perf_counter() - t0
         elif self.json_boxes is not None:
             boxes = boxes_of_image(self.json_boxes, path, image_id)
         else:
@@ -177,11 +189,15 @@ class TopdownDemo:
         import mmcv
         from mmpose.apis import inference_topdown
         from mmpose.structures import merge_data_samples
+        self.timing['frames'] += 1
         boxes = self.boxes(img, path, image_id)
         if len(boxes) == 0:
             return None, []
-        # MMPose's top-down inference; the ONNX Runtime backend stands in for the model
-        samples = inference_topdown(self.backend or self.model, img, boxes[:, :4])
+        # MMPose's top-down inference; a backend (ONNX Runtime, OpenVINO) stands in for the model
+        t0 = time.perf_counter()
+        samples = inference_topdown(self.runtime, img, boxes[:, :4])
+        self.timing['pose_s'] += time.perf_counter() - t0
+        self.timing['persons'] += len(boxes)
         keypoints, scores = keypoints_of(samples)
         result = merge_data_samples(samples)
         result.pred_instances.bbox_scores = boxes[:, 4]
@@ -196,8 +212,9 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
              det_checkpoint: Optional[str] = None, bboxes: Optional[str] = None,
              det_cat_id: int = 0, bbox_thr: float = 0.3, nms_thr: float = 0.3,
              out_dir: str = 'work_dirs/demo', pred_out: Optional[str] = None,
-             device: str = 'cpu', dtype: Optional[str] = None, backend: str = 'pytorch',
-             onnx: Optional[str] = None, kpt_thr: float = 0.3, radius: int = 3,
+             device: str = 'cpu', dtype: Optional[str] = None, backend: str = 'auto',
+             precision: Optional[str] = None, onnx: Optional[str] = None,
+             compile: bool = False, kpt_thr: float = 0.3, radius: int = 3,
              thickness: int = 2, draw_bbox: bool = False) -> Dict[str, object]:
     """The top-down demo (``tools/demo.py``): person boxes -> keypoints -> pictures and a COCO
     keypoint results JSON. See ``tools/demo.py --help`` and ``docs/inference.md``.
@@ -211,13 +228,23 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
         out_dir (str): Output folder; ``pred_out`` the results JSON (default
             ``<out_dir>/predictions.json``)
         device (str): Of the models
-        dtype (str, optional): Pose model precision (``'float32'``, ``'bfloat16'``; PyTorch)
-        backend (str): ``'pytorch'`` or ``'onnxruntime'`` (with ``onnx``, the ONNX file; if
-            ``None`` the model is exported to ``<out_dir>/<config name>.onnx``)
+        dtype (str, optional): PyTorch's precision (``'float32'``, ``'bfloat16'``): the
+            backend ``'pytorch'`` at that ``precision``
+        backend (str): ``'auto'`` (the fastest installed path, see
+            :func:`cpn_mm.apis.runtime.choose_backend`), ``'pytorch'``, ``'onnxruntime'`` or
+            ``'openvino'`` (with ``onnx``, the ONNX file; if ``None`` the model is exported to
+            ``<out_dir>/<config name>.onnx``)
+        precision (str, optional): ``'f32'``, ``'bf16'``, ``'int8'`` (a quantized ``onnx``),
+            ``'default'`` (OpenVINO's own) or ``None`` (the backend's best)
+        compile (bool): ``torch.compile`` the PyTorch model
         kpt_thr, radius, thickness, draw_bbox: Drawing
 
     Returns:
-        dict: ``outputs`` (written pictures/videos), ``pred_out``, ``num_results``.
+        dict: ``outputs`` (written pictures/videos), ``pred_out``, ``num_results``,
+        ``runtime`` (the pose path that ran, e.g. ``'openvino (bf16, compiled for bf16)'``) and
+        ``timing``: ``frames``, ``persons``, ``detector_s`` and ``pose_s`` (seconds in the
+        detector and in ``inference_topdown``), ``total_s`` (reading, detection, pose,
+        drawing and writing; models built before) and ``fps`` (frames / ``total_s``).
 
     Raises:
         InputError: for a bad argument or input, naming the parameter (``tools/demo.py``
@@ -228,8 +255,9 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
     if not osp.exists(args.input):
         raise InputError(f'`input` {args.input!r} does not exist')
     video = osp.isfile(args.input) and is_video(args.input)
-    demo = TopdownDemo(args)
     os.makedirs(args.out_dir, exist_ok=True)
+    demo = TopdownDemo(args)
+    t_start = time.perf_counter()
     pred_out = args.pred_out or osp.join(args.out_dir, 'predictions.json')
     results, outputs = [], []
     if video:
@@ -261,6 +289,9 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
             results.extend(res)
             outputs.append(out_path)
     os.makedirs(osp.dirname(osp.abspath(pred_out)), exist_ok=True)
+    timing = dict(demo.timing, total_s=time.perf_counter() - t_start)
     with open(pred_out, 'w') as f:
         json.dump(results, f)
-    return dict(outputs=outputs, pred_out=pred_out, num_results=len(results))
+    timing['fps'] = timing['frames'] / timing['total_s'] if timing['total_s'] else 0.
+    return dict(outputs=outputs, pred_out=pred_out, num_results=len(results),
+                runtime=demo.runtime_name, timing=timing)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .backend import HeatmapBackend
 from .inference import InputError, check_file
 
 
@@ -82,25 +83,24 @@ def export_onnx(model: nn.Module, out: str, opset: int = 17) -> str:
     return out
 
 
-class OnnxRuntimeBackend:
-    """Runs a top-down model's heatmaps through ONNX Runtime (CPU); the rest is the model's.
+class OnnxRuntimeBackend(HeatmapBackend):
+    """Runs a top-down model's heatmaps through ONNX Runtime (CPU); the rest is the model's
+    (:class:`cpn_mm.apis.backend.HeatmapBackend`: flip test and decoding as in PyTorch).
 
-    It stands in for the model where MMPose runs one: ``mmpose.apis.inference_topdown(backend,
-    img, bboxes)`` reads its ``cfg`` and ``dataset_meta`` (the model's) and calls its
-    ``test_step``, which takes what ``model.test_step`` takes and returns the same: the model's data
-    preprocessor, the heatmaps of the crops from the ONNX file (and of the flipped crops with
-    ``test_cfg.flip_test``, flipped back with MMPose's ``flip_heatmaps`` and averaged, as
-    :class:`cpn_mm.models.CPNRefineHead` does), the head's ``decode`` and
-    ``add_pred_to_datasample`` (keypoints in image pixels). ``test_cfg.dtype`` does not apply:
-    the ONNX graph is float32.
+    ``test_cfg.dtype`` does not apply: the graph's precision is the file's (float32 from
+    :func:`export_onnx`, int8 from :func:`cpn_mm.apis.quantize_onnx`).
 
     Args:
-        onnx_file (str): From :func:`export_onnx` (input ``input``, output ``heatmaps``)
+        onnx_file (str): From :func:`export_onnx` or :func:`cpn_mm.apis.quantize_onnx` (input
+            ``input``, output ``heatmaps``)
         model (nn.Module): The PyTorch model it was exported from (config, preprocessor, codec)
         threads (int, optional): ONNX Runtime's intra-op threads; ``None``: its default
     """
 
+    name = 'onnxruntime'
+
     def __init__(self, onnx_file: str, model: nn.Module, threads: Optional[int] = None) -> None:
+        super().__init__(model)
         require_onnx(export=False)
         check_file(onnx_file, 'onnx_file')
         import onnxruntime as ort
@@ -114,51 +114,28 @@ class OnnxRuntimeBackend:
         except Exception as e:  # onnxruntime raises its own exception types
             raise InputError(f'`onnx_file` {onnx_file!r} is not a loadable ONNX model: {e}') \
                 from e
-        inputs = {i.name: i.shape for i in self.session.get_inputs()}
-        outputs = [o.name for o in self.session.get_outputs()]
-        if 'input' not in inputs or 'heatmaps' not in outputs:
-            raise InputError(f'`onnx_file` {onnx_file!r} must have an input "input" and an output '
-                             f'"heatmaps" (tools/export_onnx.py), got {list(inputs)} -> '
-                             f'{outputs}')
-        w, h = model.head.decoder.input_size
-        if list(inputs['input'][1:]) != [3, h, w]:
-            raise InputError(f'`onnx_file` {onnx_file!r} takes crops {inputs["input"][1:]}, the '
-                             f'config\'s codec {[3, h, w]} (C, h, w): export it from this config')
-        self.model = model
+        check_graph_io(onnx_file, {i.name: i.shape for i in self.session.get_inputs()},
+                       [o.name for o in self.session.get_outputs()], model)
         self.onnx_file = onnx_file
-
-    @property
-    def cfg(self):
-        """The model's config (its test pipeline), as ``inference_topdown`` reads it."""
-        return self.model.cfg
-
-    @property
-    def dataset_meta(self) -> dict:
-        """The model's dataset meta information (``flip_indices``...)."""
-        return self.model.dataset_meta
 
     def heatmaps(self, inputs: Tensor) -> Tensor:
         """Heatmaps (B, K, H, W) float32 of preprocessed crops (B, 3, h, w)."""
-        x = inputs.detach().to('cpu', torch.float32).contiguous().numpy()
+        x = self.as_numpy(inputs)
         return torch.from_numpy(self.session.run(['heatmaps'], {'input': x})[0])
 
-    def test_step(self, batch: dict) -> list:
-        """``model.test_step`` with the heatmaps from ONNX Runtime."""
-        from mmpose.models.utils.tta import flip_heatmaps
-        model = self.model
-        data = model.data_preprocessor(batch, False)
-        inputs, samples = data['inputs'], data['data_samples']
-        cfg = model.test_cfg
-        heatmaps = self.heatmaps(inputs)
-        if cfg.get('flip_test', False):
-            flipped = flip_heatmaps(
-                self.heatmaps(inputs.flip(-1)),
-                flip_mode=cfg.get('flip_mode', 'heatmap'),
-                flip_indices=samples[0].metainfo['flip_indices'],
-                shift_heatmap=cfg.get('shift_heatmap', False))
-            heatmaps = (heatmaps + flipped) * 0.5
-        preds = model.head.decode(heatmaps)
-        return model.add_pred_to_datasample(preds, None, samples)
+
+def check_graph_io(model_file: str, inputs: Dict[str, list], outputs: List[str],
+                   model: nn.Module, name: str = 'onnx_file') -> None:
+    """Raise :class:`InputError` (naming the parameter ``name``) unless the graph maps an input
+    ``input`` (B, 3, h, w) with the model's codec input size to an output ``heatmaps``."""
+    if 'input' not in inputs or 'heatmaps' not in outputs:
+        raise InputError(f'`{name}` {model_file!r} must have an input "input" and an output '
+                         f'"heatmaps" (tools/export_onnx.py), got {list(inputs)} -> '
+                         f'{outputs}')
+    w, h = model.head.decoder.input_size
+    if [int(d) if str(d).isdigit() else d for d in list(inputs['input'])[1:]] != [3, h, w]:
+        raise InputError(f'`{name}` {model_file!r} takes crops {list(inputs["input"])[1:]}, '
+                         f"the config's codec {[3, h, w]} (C, h, w): export it from this config")
 
 
 def verify_onnx(model: nn.Module, onnx_file: str, inputs: Tensor,
@@ -193,4 +170,4 @@ def verify_onnx(model: nn.Module, onnx_file: str, inputs: Tensor,
 
 
 __all__: List[str] = ['require_onnx', 'HeatmapModule', 'export_onnx', 'OnnxRuntimeBackend',
-                      'verify_onnx']
+                      'verify_onnx', 'check_graph_io']

@@ -18,6 +18,7 @@ import torch
 from cpn_mm.utils.precision import parse_dtype
 
 ImageLike = Union[str, np.ndarray]
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 class InputError(ValueError):

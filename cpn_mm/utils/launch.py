@@ -25,7 +25,8 @@ def load_mmpose_tool(name: str) -> ModuleType:
     return module
 
 
-def run_mmpose_tool(name: str, check_args: Optional[Callable] = None) -> None:
+def run_mmpose_tool(name: str, check_args: Optional[Callable] = None,
+                    adapt_cfg: Optional[Callable] = None) -> None:
     """Run MMPose's ``tools/<name>.py`` (``'train'`` or ``'test'``) as a command line, its config
     merge extended by :func:`adapt_to_device`.
 
@@ -33,6 +34,7 @@ def run_mmpose_tool(name: str, check_args: Optional[Callable] = None) -> None:
         name (str): The tool
         check_args (callable, optional): Called with the parsed arguments before the config is
             merged; it raises ``SystemExit`` with a message for bad arguments.
+        adapt_cfg (callable, optional): Called with the merged config, to change it in place
     """
     tool = load_mmpose_tool(name)
     mmpose_merge_args = tool.merge_args
@@ -42,6 +44,8 @@ def run_mmpose_tool(name: str, check_args: Optional[Callable] = None) -> None:
             check_args(args)
         cfg = mmpose_merge_args(cfg, args)
         adapt_to_device(cfg)
+        if adapt_cfg is not None:
+            adapt_cfg(cfg)
         return cfg
 
     tool.merge_args = merge_args

@@ -17,7 +17,8 @@ def test_no_command_line_flags_in_the_library():
     for path in glob.glob(osp.join(REPO, 'cpn_mm', 'apis', '*.py')):
         with open(path) as f:
             text = f.read()
-        for flag in ('--dtype', '--onnx', '--verify-ann', '--bboxes', '--input', '--det-'):
+        for flag in ('--dtype', '--onnx', '--verify-ann', '--bboxes', '--input', '--det-',
+                     '--precision', '--backend', '--compile', '--calib'):
             assert flag not in text, (path, flag)
         # no message built from a flag either
         assert not re.search(r'''Error\(f?['"]--''', text), path
@@ -26,8 +27,9 @@ def test_no_command_line_flags_in_the_library():
 def test_public_api_is_what_a_user_calls():
     assert sorted(cpn_mm.apis.__all__) == sorted([
         'init_model', 'set_inference_dtype', 'prepare_crops', 'sample_crops', 'export_onnx',
-        'verify_onnx', 'OnnxRuntimeBackend', 'complexity', 'config_complexity', 'run_demo',
-        'InputError'])
+        'verify_onnx', 'OnnxRuntimeBackend', 'OpenVINOBackend', 'calibration_crops',
+        'quantize_onnx', 'compile_model', 'build_runtime', 'complexity', 'config_complexity',
+        'run_demo', 'InputError'])
     assert all(hasattr(cpn_mm.apis, name) for name in cpn_mm.apis.__all__)
 
 

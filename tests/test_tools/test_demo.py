@@ -177,7 +177,8 @@ def test_demo_bad_inputs(sample_checkpoint, tmp_path, case):
         expected = '"bbox" must be 4 finite numbers'
     else:
         kwargs.update(backend='onnxruntime', dtype='bfloat16')
-        expected = 'float32 ONNX graph'
+        expected = "`backend` 'onnxruntime' runs its own graph: `dtype` 'bfloat16'"
+
     with pytest.raises(InputError, match=expected):
         run_demo(**kwargs)
 
@@ -208,7 +209,7 @@ def test_demo_onnxruntime_backend_identical_keypoints(sample_checkpoint, tmp_pat
     scores within float rounding."""
     config, ckpt = sample_checkpoint
     common = dict(input=SAMPLE, bboxes=DET_JSON, kpt_thr=0.3)
-    run_demo(config, ckpt, out_dir=str(tmp_path / 'pt'), **common)
+    run_demo(config, ckpt, out_dir=str(tmp_path / 'pt'), backend='pytorch', **common)
     summary = run_demo(config, ckpt, out_dir=str(tmp_path / 'ort'), backend='onnxruntime',
                        **common)
     onnx_file = tmp_path / 'ort' / (osp.splitext(osp.basename(config))[0] + '.onnx')
@@ -235,7 +236,7 @@ def test_demo_bfloat16(sample_checkpoint, tmp_path):
     3-epoch model's flat heatmaps: the bound is loose, the sample AP test is the real check)."""
     config, ckpt = sample_checkpoint
     common = dict(input=SAMPLE, bboxes=DET_JSON)
-    run_demo(config, ckpt, out_dir=str(tmp_path / 'fp32'), **common)
+    run_demo(config, ckpt, out_dir=str(tmp_path / 'fp32'), backend='pytorch', **common)
     run_demo(config, ckpt, out_dir=str(tmp_path / 'bf16'), dtype='bfloat16', **common)
     a = _keypoints_by_box(tmp_path / 'fp32' / 'predictions.json')
     b = _keypoints_by_box(tmp_path / 'bf16' / 'predictions.json')

@@ -33,9 +33,11 @@ def test_doc_has_the_commands():
     bash = '\n'.join(blocks('bash'))
     for command in ('tools/demo.py', '--backend onnxruntime', '--dtype bfloat16',
                     'model.test_cfg.dtype=bfloat16', 'tools/export_onnx.py',
-                    'tools/vis_heatmaps.py', 'tools/analysis/get_flops.py', '--det-config'):
+                    'tools/vis_heatmaps.py', 'tools/analysis/get_flops.py', '--det-config',
+                    '--backend openvino', 'tools/quantize.py', '--precision int8', '--compile'):
         assert command in bash, command
     assert 'MMPoseInferencer' in '\n'.join(blocks('python'))
+    assert 'build_runtime' in '\n'.join(blocks('python'))
 
 
 @pytest.mark.parametrize('index', range(len(blocks('bash'))))

@@ -1,0 +1,194 @@
+# Copyright (c) cpn_mm authors. All rights reserved.
+"""The fast CPU inference paths against PyTorch float32 on the real sample: OpenVINO (f32,
+bf16, int8), ONNX Runtime int8 (calibrated on the sample's person crops) and torch.compile,
+each through MMEngine's runner and CocoMetric (``InferenceBackendHook``). The accuracy bound:
+COCO AP with ground-truth and with detected boxes within 0.01 of PyTorch float32; OpenVINO
+f32 gives PyTorch's keypoints."""
+import os.path as osp
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from cpn_mm.apis import (InputError, OpenVINOBackend, build_runtime, calibration_crops,
+                         compile_model, export_onnx, init_model, quantize_onnx)
+from cpn_mm.apis.evaluation import evaluate
+from cpn_mm.apis.openvino_backend import cpu_capabilities, is_quantized
+from cpn_mm.apis.quantize import keypoint_agreement
+from ..helpers import SAMPLE, SAMPLE_CONFIG, run_tool
+
+ANN = osp.join(SAMPLE, 'test_coco.json')
+AP_BOUND = 0.01
+
+# name -> InferenceBackendHook arguments (onnx_file 'int8': the sample-calibrated file)
+PATHS = {
+    'openvino f32': dict(backend='openvino', precision='f32'),
+    'openvino bf16': dict(backend='openvino', precision='bf16'),
+    'openvino int8': dict(backend='openvino', precision='int8', onnx_file='int8'),
+    'onnxruntime int8': dict(backend='onnxruntime', precision='int8', onnx_file='int8'),
+    'pytorch compiled': dict(backend='pytorch', compile=True),
+    'pytorch compiled bf16': dict(backend='pytorch', precision='bf16', compile=True),
+}
+
+
+@pytest.fixture(scope='module')
+def trained(main_job):
+    """(config, checkpoint) of the README's main job: the sample learnt (AP about 0.97)."""
+    return SAMPLE_CONFIG, re.search(r'checkpoint: (\S+)', main_job[1]).group(1)
+
+
+@pytest.fixture(scope='module')
+def onnx_files(trained, tmp_path_factory):
+    """(float32 export, int8 file calibrated on the sample's 14 annotated person crops)."""
+    config, ckpt = trained
+    model = init_model(config, ckpt)
+    folder = tmp_path_factory.mktemp('fast_paths')
+    fp32 = export_onnx(model, str(folder / 'fp32.onnx'))
+    report = quantize_onnx(fp32, str(folder / 'int8.onnx'), calibration_crops(model, ANN))
+    return fp32, report['out']
+
+
+@pytest.fixture(scope='module')
+def reference(trained, tmp_path_factory):
+    """PyTorch float32 on the sample: {gt_boxes: evaluate(...)}."""
+    config, ckpt = trained
+    ref = {gt: evaluate(config, ckpt, str(tmp_path_factory.mktemp('ref')), gt)
+           for gt in (True, False)}
+    assert ref[True]['AP'] > 0.9 and ref[False]['AP'] > 0.5, (ref[True]['AP'], ref[False]['AP'])
+    return ref
+
+
+def test_int8_file_is_quantized(onnx_files):
+    fp32, int8 = onnx_files
+    assert not is_quantized(fp32) and is_quantized(int8)
+
+
+@pytest.mark.parametrize('path', list(PATHS))
+def test_fast_path_keeps_the_sample_ap(path, trained, onnx_files, reference, tmp_path,
+                                       record_property):
+    config, ckpt = trained
+    kwargs = dict(PATHS[path])
+    if kwargs.get('onnx_file') == 'int8':
+        kwargs['onnx_file'] = onnx_files[1]
+    if kwargs.get('precision') == 'bf16' and kwargs['backend'] == 'openvino' \
+            and 'BF16' not in cpu_capabilities():
+        pytest.skip('this CPU has no bfloat16 in OpenVINO')
+    for gt in (True, False):
+        got = evaluate(config, ckpt, str(tmp_path / str(gt)), gt, **kwargs)
+        ref = reference[gt]
+        diff = got['AP'] - ref['AP']
+        record_property(f'AP_{"gt" if gt else "det"}_diff', diff)
+        print(f'{path}, {"ground-truth" if gt else "detected"} boxes: AP {got["AP"]:.4f} vs '
+              f'float32 {ref["AP"]:.4f} ({diff:+.4f})')
+        assert abs(diff) <= AP_BOUND, (path, gt, got['AP'], ref['AP'])
+        assert got['keypoints'].shape == ref['keypoints'].shape
+        if path == 'openvino f32':  # the float32 graph: PyTorch's keypoints
+            np.testing.assert_allclose(got['keypoints'], ref['keypoints'], atol=1e-3)
+        with open(got['log_file']) as f:
+            log = f.read()
+        assert 'test through ' + ('pytorch' if 'pytorch' in path else path.split()[0]) in log
+        if kwargs.get('compile'):  # compiled, not fallen back to eager
+            assert 'torch.compile: first calls (compilation) took' in log, log[-3000:]
+
+
+def test_runtime_choice(trained, onnx_files):
+    """auto: OpenVINO on the CPU (bf16 where the CPU has it, int8 for a quantized file);
+    mismatches are refused naming the parameter."""
+    config, ckpt = trained
+    fp32, int8 = onnx_files
+    model = init_model(config, ckpt)
+    auto = build_runtime(model, 'auto', onnx_file=fp32)
+    assert isinstance(auto, OpenVINOBackend)
+    assert auto.precision == ('bf16' if 'BF16' in cpu_capabilities() else 'f32')
+    assert build_runtime(model, 'auto', onnx_file=int8).precision == 'int8'
+    with pytest.raises(InputError, match='^`precision` int8 needs a quantized model'):
+        OpenVINOBackend(fp32, model, 'int8')
+    with pytest.raises(InputError, match="^`onnx_file` .* is quantized"):
+        OpenVINOBackend(int8, model, 'f32')
+    with pytest.raises(InputError, match="^`precision` 'int8' needs backend"):
+        build_runtime(model, 'pytorch', 'int8')
+    with pytest.raises(InputError, match='^`precision` must be one of'):
+        build_runtime(model, 'openvino', 'int4', fp32)
+    with pytest.raises(InputError, match="^`compile` applies to the PyTorch backend"):
+        build_runtime(model, 'openvino', onnx_file=fp32, compile=True)
+
+
+def test_compile_falls_back_with_one_warning(sample_checkpoint):
+    """A model that cannot be compiled runs eagerly after one warning, with the same output."""
+    config, ckpt = sample_checkpoint
+    eager = init_model(config, ckpt)
+    model = init_model(config, ckpt)
+
+    def failing_backend(graph_module, example_inputs):
+        raise RuntimeError('no compiler on this machine')
+
+    compile_model(model, backend=failing_backend)
+    w, h = model.head.decoder.input_size
+    x = torch.randn(2, 3, h, w)
+    with warnings.catch_warnings(record=True) as caught, torch.no_grad():
+        warnings.simplefilter('always')
+        for _ in range(2):
+            out = model.head.forward(model.extract_feat(x))
+    messages = [str(c.message) for c in caught if 'torch.compile' in str(c.message)]
+    assert len(messages) == 1 and 'no compiler on this machine' in messages[0], messages
+    with torch.no_grad():
+        torch.testing.assert_close(out, eager.head.forward(eager.extract_feat(x)))
+
+
+def test_quantize_tool(sample_checkpoint, tmp_path):
+    """tools/quantize.py: calibration on a COCO file's person crops, the int8 file, the
+    calibration set size and the accuracy printed; a bad --calib stops with its name."""
+    config, ckpt = sample_checkpoint
+    out = str(tmp_path / 'cpn_int8.onnx')
+    proc = run_tool('quantize.py', config, ckpt, '--calib', ANN, '--num-calib', '10', '--out',
+                    out)
+    assert is_quantized(out)
+    assert f'calibrated on 10 crops (and their flips) of {ANN}' in proc.stdout, proc.stdout
+    for backend in ('onnxruntime', 'openvino'):
+        line = [x for x in proc.stdout.splitlines() if x.startswith(f'{backend} int8 vs')]
+        assert line and 'within 1 px' in line[0], proc.stdout
+    proc = run_tool('quantize.py', config, ckpt, '--calib', str(tmp_path / 'none'), '--out',
+                    out, check=False)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith('error: --calib'), proc.stderr
+
+
+def test_calibration_from_a_folder(sample_checkpoint):
+    """A folder of images: each image is one crop (its whole frame)."""
+    config, ckpt = sample_checkpoint
+    model = init_model(config, ckpt)
+    crops = calibration_crops(model, SAMPLE)
+    w, h = model.head.decoder.input_size
+    assert tuple(crops.shape) == (4, 3, h, w)
+    with pytest.raises(InputError, match='^`num` must be at least 1'):
+        calibration_crops(model, SAMPLE, 0)
+
+
+def test_int8_keypoints_near_float32(trained, onnx_files):
+    """int8 (OpenVINO) against PyTorch float32, per keypoint on the sample's crops, without
+    flip test: most keypoints within 1 px of the crop."""
+    config, ckpt = trained
+    model = init_model(config, ckpt)
+    crops = calibration_crops(model, ANN)
+    agree = keypoint_agreement(model, OpenVINOBackend(onnx_files[1], model, 'int8'), crops)
+    print('openvino int8 vs float32:', agree)
+    assert agree['within_1px'] >= 0.8, agree
+
+
+def test_test_tool_backend(trained, onnx_files, tmp_path):
+    """tools/test.py --backend openvino --precision int8 --onnx FILE: the runner's COCO
+    evaluation through OpenVINO; a bad --precision stops naming the option."""
+    config, ckpt = trained
+    proc = run_tool('test.py', config, ckpt, '--work-dir', str(tmp_path / 'w'), '--backend',
+                    'openvino', '--precision', 'int8', '--onnx', onnx_files[1],
+                    '--cfg-options', 'test_dataloader.num_workers=0',
+                    'test_dataloader.persistent_workers=False')
+    log = proc.stdout + proc.stderr
+    assert 'test through openvino (int8' in log and 'coco/AP' in log, log[-2000:]
+    proc = run_tool('test.py', config, ckpt, '--backend', 'openvino', '--precision', 'int4',
+                    check=False)
+    assert proc.returncode != 0 and 'error: --precision must be one of' in proc.stderr, \
+        proc.stderr[-2000:]
+
