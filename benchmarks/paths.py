@@ -165,7 +165,7 @@ def bench_paths(s) -> List[dict]:
             notes[name] = 'no bfloat16 in OpenVINO on this CPU'
             continue
         if comp and not s.compile:
-            notes[name] = 'not run (--no-compile)'
+            notes[name] = 'not run (--quick or --no-compile: compilation takes minutes)'
             continue
         if backend == 'pytorch':
             m = build(cpn, fmt)[1].eval() if comp else model

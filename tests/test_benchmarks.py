@@ -38,9 +38,13 @@ def test_machine_and_settings(quick_run):
     assert m['torch_threads'] == 2 and m['bf16_support'] in ('AMX', 'AVX512-BF16', 'none')
     assert m['malloc'].startswith('freed memory kept')  # --malloc keep, the default
     assert results['settings']['quick'] is True
-    assert [t['kind'] for t in results['tables']] == ['modules', 'train', 'infer', 'data']
+    assert [t['kind'] for t in results['tables']] == ['modules', 'train', 'infer', 'paths',
+                                                      'data']
+    assert set(m['matrix_isa']) <= {'amx_bf16', 'amx_int8', 'amx_tile', 'avx512_bf16',
+                                    'avx512_vnni', 'avx_vnni'}
     # the renderer printed what the data hold
     assert 'quick run' in printed and '**Inference with flip test' in printed
+    assert '**CPU inference paths' in printed and 'GEMM peak' in printed
 
 
 def test_modules_and_data(quick_run):
@@ -87,3 +91,29 @@ def test_inference_rows(quick_run):
     assert before['gmac'] == pytest.approx(train_cpn['gmac'])
     assert 0.3 < before['gmac'] - after['gmac'] < 0.5
     assert after['gmac_ratio'] < before['gmac_ratio']
+
+
+def test_inference_paths_rows(quick_run):
+    """Every CPU path at B=1 and B=2 (quick): PyTorch eager, ONNX Runtime and OpenVINO measured,
+    the compiled rows left out with their reason; achieved multiply-adds against each
+    precision's measured GEMM peak."""
+    results, _ = quick_run
+    paths = _table(results, 'paths')
+    assert set(paths['peaks']) == {'f32', 'bf16', 'int8'}
+    assert all(v['gmacs'] > 0 for v in paths['peaks'].values())
+    assert paths['calibration_crops'] == 12 and 5.8 < paths['gmac_per_crop'] < 5.9
+    rows = {(r['path'], r['batch']): r for r in paths['rows']}
+    names = ('PyTorch eager fp32', 'PyTorch eager bf16', 'PyTorch compiled fp32',
+             'PyTorch compiled bf16', 'ONNX Runtime fp32', 'ONNX Runtime int8', 'OpenVINO f32',
+             'OpenVINO bf16', 'OpenVINO int8')
+    assert set(rows) == {(n, b) for n in names for b in (1, 2)}
+    for (name, b), r in rows.items():
+        if 'compiled' in name:
+            assert 'crops_per_s' not in r and '--no-compile' in r['note']
+            continue
+        if name == 'OpenVINO bf16' and 'BF16' not in paths['openvino_capabilities']:
+            continue
+        assert r['crops_per_s'] > 0 and r['share_of_peak'] > 0
+        assert r['achieved_gmacs'] == pytest.approx(r['crops_per_s'] * 2 * paths['gmac_per_crop'])
+        if name == 'PyTorch eager fp32':
+            assert r['speedup_vs_fp32'] == 1

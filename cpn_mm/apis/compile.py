@@ -56,7 +56,12 @@ class CompiledFunction:
         except Exception as e:  # torch._dynamo / Inductor raise many types
             if not first:
                 raise
-            message = f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
+            cause = e  # Dynamo wraps the backend's own error
+            while (getattr(cause, 'inner_exception', None) or cause.__cause__) is not None:
+                cause = getattr(cause, 'inner_exception', None) or cause.__cause__
+            reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ''
+            message = f'{type(cause).__name__}: {reason}' + (
+                '' if cause is e else f' (raised in {type(e).__name__})')
             for f in self.group:
                 f.failed = message
             warnings.warn(f'torch.compile of {self.name} failed, so the model runs eagerly: '
