@@ -111,8 +111,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                                  fps=t['fps'], detector_ms=1e3 * t['detector_s'] / t['frames'],
                                  pose_ms=1e3 * t['pose_s'] / t['frames']))
                 print(json.dumps(rows[-1]), flush=True)
-    print(f'\n| pose backend | boxes from | frames | persons / frame | frames/s | detector '
-          f'(ms / frame) | pose (ms / frame) |\n|---|---|---:|---:|---:|---:|---:|')
+    print('\n| pose backend | boxes from | frames | persons / frame | frames/s | detector '
+          '(ms / frame) | pose (ms / frame) |\n|---|---|---:|---:|---:|---:|---:|')
     for r in rows:
         print(f'| {r["runtime"]} | {r["source"]} | {r["frames"]} | {r["persons"]:.1f} | '
               f'{r["fps"]:.2f} | {r["detector_ms"]:.0f} | {r["pose_ms"]:.0f} |')
