@@ -81,8 +81,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     cv2.setNumThreads(args.threads)
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
-    from cpn_mm.apis import (calibration_crops, export_onnx, init_model, quantize_onnx,
-                             run_demo)
+    from cpn_mm.apis import calibration_crops, export_onnx, init_model, quantize_onnx, run_demo
     det_cfg = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'rtmdet',
                        'rtmdet_tiny_8xb32-300e_coco.py')
     rows = []
