@@ -72,9 +72,16 @@ class CompiledFunction:
         return out
 
 
+def _autocast_cpu() -> bool:
+    try:  # torch >= 2.4; is_autocast_cpu_enabled() is deprecated there
+        return torch.is_autocast_enabled('cpu')
+    except TypeError:
+        return torch.is_autocast_cpu_enabled()
+
+
 def _shape_key(inputs) -> tuple:
     if isinstance(inputs, torch.Tensor):
-        return (tuple(inputs.shape), inputs.dtype, torch.is_autocast_cpu_enabled())
+        return (tuple(inputs.shape), inputs.dtype, _autocast_cpu())
     if isinstance(inputs, (tuple, list)):
         return tuple(_shape_key(x) for x in inputs)
     return (type(inputs).__name__, )

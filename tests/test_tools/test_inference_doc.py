@@ -34,7 +34,7 @@ def test_doc_has_the_commands():
     for command in ('tools/demo.py', '--backend onnxruntime', '--dtype bfloat16',
                     'model.test_cfg.dtype=bfloat16', 'tools/export_onnx.py',
                     'tools/vis_heatmaps.py', 'tools/analysis/get_flops.py', '--det-config',
-                    '--backend openvino', 'tools/quantize.py', '--precision int8', '--compile'):
+                    '--backend openvino', 'tools/quantize.py', '--precision int8'):
         assert command in bash, command
     assert 'MMPoseInferencer' in '\n'.join(blocks('python'))
     assert 'build_runtime' in '\n'.join(blocks('python'))
