@@ -135,7 +135,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     frames = max(t['frames'], 1)
     print(f'{t["frames"]} frame(s) in {t["total_s"]:.2f} s ({t["fps"]:.2f} frames/s): detector '
           f'{1e3 * t["detector_s"] / frames:.1f} ms/frame, pose {1e3 * t["pose_s"] / frames:.1f} '
-          f'ms/frame for {t["persons"] / frames:.1f} person(s)/frame ({summary["runtime"]})')
+          f'ms/frame for {t["persons"] / frames:.1f} person(s)/frame ({summary["runtime"]})'
+          + (f'; compilation {t["compile_s"]:.1f} s of the pose time' if t['compile_s'] else ''))
     return 0
 
 

@@ -31,12 +31,21 @@ from cpn_mm.utils import run_mmpose_tool
 
 
 def backend_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--backend', choices=BACKENDS, default='pytorch')
-    parser.add_argument('--precision', default=None)
-    parser.add_argument('--onnx', default=None)
-    parser.add_argument('--compile', action='store_true')
-    parser.add_argument('--threads', type=int, default=None)
+    """cpn_mm's options, taken out of the command line before MMPose's parser reads it."""
+    parser = argparse.ArgumentParser(
+        add_help=False, usage='test.py CONFIG CHECKPOINT [MMPose options] [inference path]',
+        description='inference path (cpn_mm; the MMPose options follow):')
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                        help='what computes the heatmaps (default pytorch)')
+    parser.add_argument('--precision', default=None,
+                        help="f32, bf16, int8 or default (OpenVINO's own); default: the "
+                        "backend's best")
+    parser.add_argument('--onnx', default=None,
+                        help='an export (tools/export_onnx.py) or an int8 file '
+                        '(tools/quantize.py); default: export to <work-dir>/deploy/')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the model')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='threads of ONNX Runtime / OpenVINO')
     return parser
 
 
@@ -73,6 +82,8 @@ def backend_hook(ours: argparse.Namespace):
 
 
 if __name__ == '__main__':
+    if '-h' in sys.argv[1:] or '--help' in sys.argv[1:]:
+        print(backend_parser().format_help())  # MMPose's help follows
     ours, rest = backend_parser().parse_known_args(sys.argv[1:])
     sys.argv[1:] = rest
     run_mmpose_tool('test', check_args, backend_hook(ours))

@@ -16,7 +16,7 @@ class HeatmapBackend:
 
     It stands in for the PyTorch model wherever MMPose or MMEngine run one:
     ``mmpose.apis.inference_topdown(backend, img, bboxes)`` reads ``cfg`` and ``dataset_meta``
-    and calls ``test_step``; MMEngine's test loop (``tools/test.py --backend``, see
+    and calls ``test_step``; MMEngine's test loop (through
     :class:`cpn_mm.engine.InferenceBackendHook`) calls ``eval`` and ``test_step``.
 
     ``test_step(batch)`` takes what ``model.test_step`` takes and returns the same: the model's
@@ -30,7 +30,7 @@ class HeatmapBackend:
             preprocessor, codec)
     """
 
-    #: short name of the backend, as ``tools/demo.py --backend`` calls it
+    #: short name of the backend, as :func:`cpn_mm.apis.build_runtime` calls it
     name = 'base'
 
     def __init__(self, model: nn.Module) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from cpn_mm.utils.precision import parse_dtype
+from .compile import compile_seconds
 from .inference import (IMG_EXTENSIONS, InputError, boxes_from_detector, boxes_of_image, check_file,
                         clip_boxes, coco_results, image_id_of, init_model, keypoints_of,
                         load_box_json)
@@ -244,7 +245,8 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
         ``runtime`` (the pose path that ran, e.g. ``'openvino (bf16, compiled for bf16)'``) and
         ``timing``: ``frames``, ``persons``, ``detector_s`` and ``pose_s`` (seconds in the
         detector and in ``inference_topdown``), ``total_s`` (reading, detection, pose,
-        drawing and writing; models built before) and ``fps`` (frames / ``total_s``).
+        drawing and writing; models built before), ``fps`` (frames / ``total_s``) and
+        ``compile_s`` (``torch.compile``'s first calls, part of ``pose_s``; 0 if not compiled).
 
     Raises:
         InputError: for a bad argument or input, naming the parameter (``tools/demo.py``
@@ -289,7 +291,8 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
             results.extend(res)
             outputs.append(out_path)
     os.makedirs(osp.dirname(osp.abspath(pred_out)), exist_ok=True)
-    timing = dict(demo.timing, total_s=time.perf_counter() - t_start)
+    timing = dict(demo.timing, total_s=time.perf_counter() - t_start,
+                  compile_s=compile_seconds(demo.runtime))
     with open(pred_out, 'w') as f:
         json.dump(results, f)
     timing['fps'] = timing['frames'] / timing['total_s'] if timing['total_s'] else 0.

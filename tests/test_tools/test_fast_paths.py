@@ -193,3 +193,17 @@ def test_test_tool_backend(trained, onnx_files, tmp_path):
     assert proc.returncode != 0 and 'error: --precision must be one of' in proc.stderr, \
         proc.stderr[-2000:]
 
+
+
+def test_demo_defaults_to_openvino_and_prints_its_timing(trained, tmp_path):
+    """tools/demo.py without --backend on a CPU with OpenVINO installed: OpenVINO (bf16 where
+    the CPU has it), and the timing line (frames/s, detector and pose ms per frame)."""
+    config, ckpt = trained
+    proc = run_tool('demo.py', config, ckpt, '--input', osp.join(SAMPLE, '000000000785.jpg'),
+                    '--bboxes', osp.join(SAMPLE, 'test_coco_det_AP_H_56.json'), '--out-dir',
+                    str(tmp_path))
+    last = proc.stdout.strip().splitlines()[-1]
+    precision = 'bf16' if 'BF16' in cpu_capabilities() else 'f32'
+    assert re.match(r'1 frame\(s\) in [\d.]+ s \([\d.]+ frames/s\): detector 0\.0 ms/frame, '
+                    r'pose [\d.]+ ms/frame for [\d.]+ person\(s\)/frame \(openvino '
+                    rf'\({precision}, compiled for {precision}\)\)$', last), last
