@@ -131,7 +131,8 @@ def test_compile_falls_back_with_one_warning(sample_checkpoint):
         warnings.simplefilter('always')
         for _ in range(2):
             out = model.head.forward(model.extract_feat(x))
-    messages = [str(c.message) for c in caught if 'torch.compile' in str(c.message)]
+    # ours only (torch 2.1 adds its own note when torch.compile's options change)
+    messages = [str(c.message) for c in caught if str(c.message).startswith('torch.compile of')]
     assert len(messages) == 1 and 'no compiler on this machine' in messages[0], messages
     with torch.no_grad():
         torch.testing.assert_close(out, eager.head.forward(eager.extract_feat(x)))
