@@ -49,7 +49,6 @@ def _median_time(fn: Callable, repeats: int, min_seconds: float = 0.) -> float:
 def _int8_gemm_ort(n: int, threads: int) -> Optional[Callable]:
     """An ONNX Runtime ``MatMulInteger`` (uint8 x int8 -> int32) of n x n x n, or ``None``."""
     try:
-        import onnx
         import onnxruntime as ort
         from onnx import TensorProto, helper
     except ImportError:
@@ -64,7 +63,6 @@ def _int8_gemm_ort(n: int, threads: int) -> Optional[Callable]:
     options.intra_op_num_threads = threads
     session = ort.InferenceSession(model.SerializeToString(), options,
                                    providers=['CPUExecutionProvider'])
-    del onnx
     rng = np.random.default_rng(0)
     feeds = dict(a=rng.integers(0, 255, (n, n), dtype=np.uint8),
                  b=rng.integers(-127, 127, (n, n), dtype=np.int8))
