@@ -140,7 +140,7 @@ class TopdownDemo:
                                  'disagree: give one')
             if args.backend == 'auto':
                 args.backend = 'pytorch'
-            args.precision = name
+            args.precision = name  # None for float16 (CUDA): set on the model below
         from mmpose.registry import VISUALIZERS
 
         self.args = args
@@ -156,7 +156,9 @@ class TopdownDemo:
             self.detector = init_detector(args.det_config, args.det_checkpoint,
                                           device=detector_device(args.device))
             self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
-        self.model = init_model(args.config, args.checkpoint, device=args.device)
+        self.model = init_model(args.config, args.checkpoint, device=args.device,
+                                dtype=dtype if dtype is not None and args.precision is None
+                                else None)
         self.runtime = build_runtime(self.model, args.backend, args.precision, args.onnx,
                                      args.out_dir, args.compile)
         self.runtime_name = runtime_name(self.runtime)
