@@ -26,31 +26,12 @@ import numpy as np
 
 
 def evaluate(config: str, checkpoint: str, dtype: str, gt_boxes: bool, work_dir: str):
-    """(COCO AP, keypoints (N, K, 2), scores (N, K)) of one test run, instances sorted by id."""
-    import mmengine
-    from mmengine.config import Config
-    from mmengine.runner import Runner
-
-    import cpn_mm  # noqa: F401
-    cfg = Config.fromfile(config)
-    cfg.work_dir = work_dir
-    cfg.load_from = checkpoint
-    cfg.model.test_cfg.dtype = dtype
-    cfg.test_dataloader.num_workers = 0
-    cfg.test_dataloader.persistent_workers = False
-    if gt_boxes:
-        cfg.test_dataloader.dataset.bbox_file = None
-    dump = osp.join(work_dir, 'preds.pkl')
-    cfg.test_evaluator = [cfg.test_evaluator, dict(type='DumpResults', out_file_path=dump)]
-    for key in ('train_dataloader', 'val_dataloader'):
-        cfg[key] = None
-    cfg.train_cfg = cfg.val_cfg = cfg.optim_wrapper = cfg.param_scheduler = None
-    cfg.val_evaluator = None
-    metrics = Runner.from_cfg(cfg).test()
-    preds = sorted(mmengine.load(dump), key=lambda p: (p['img_id'], p['id']))
-    kpts = np.concatenate([p['pred_instances']['keypoints'] for p in preds])
-    scores = np.concatenate([p['pred_instances']['keypoint_scores'] for p in preds])
-    return metrics['coco/AP'], kpts, scores
+    """(COCO AP, keypoints (N, K, 2), scores (N, K)) of one test run, instances sorted by id
+    (:func:`cpn_mm.apis.evaluation.evaluate` at ``dtype``)."""
+    from cpn_mm.apis.evaluation import evaluate as run_test
+    result = run_test(config, checkpoint, work_dir, gt_boxes,
+                      precision={'float32': 'f32', 'bfloat16': 'bf16'}[dtype])
+    return result['AP'], result['keypoints'], result['scores']
 
 
 def inference(config: str, checkpoint: str) -> List[str]:
