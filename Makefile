@@ -16,7 +16,7 @@ demo: setup
 
 # The test suite (what CI runs).
 test: setup
-	$(PY) -m pytest tests -q -rs -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests -q -rs -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 # Style: pycodestyle/pyflakes (ruff.toml) and MMPose's import order (.isort.cfg); CI runs it.
 lint: setup

@@ -7,13 +7,11 @@ import glob
 import os.path as osp
 import re
 import shlex
-import subprocess
-import sys
 from functools import lru_cache
 
 import pytest
 
-from .helpers import REPO
+from .helpers import REPO, script_main
 
 PAGES = sorted(
     [osp.join(REPO, 'README.md'), osp.join(REPO, 'benchmarks', 'README.md')] +
@@ -37,10 +35,9 @@ def commands(page):
 
 @lru_cache(maxsize=None)
 def tool_help(tool):
-    proc = subprocess.run([sys.executable, tool, '--help'], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, f'{tool} --help failed:\n{proc.stderr[-3000:]}'
-    return proc.stdout
+    """What ``python <tool> --help`` prints, run in this process (every tool's command line
+    itself runs in its own tests)."""
+    return script_main(tool, '--help').stdout
 
 
 def test_pages_exist():

@@ -22,6 +22,7 @@ the same pipeline, flip test, decoding and evaluator:
 """
 import argparse
 import sys
+from typing import List, Optional
 
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
 from cpn_mm.apis import InputError
@@ -81,9 +82,13 @@ def backend_hook(ours: argparse.Namespace):
     return adapt_cfg
 
 
-if __name__ == '__main__':
-    if '-h' in sys.argv[1:] or '--help' in sys.argv[1:]:
+def main(argv: Optional[List[str]] = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if '-h' in argv or '--help' in argv:
         print(backend_parser().format_help())  # MMPose's help follows
-    ours, rest = backend_parser().parse_known_args(sys.argv[1:])
-    sys.argv[1:] = rest
-    run_mmpose_tool('test', check_args, backend_hook(ours))
+    ours, rest = backend_parser().parse_known_args(argv)
+    run_mmpose_tool('test', check_args, backend_hook(ours), argv=rest)
+
+
+if __name__ == '__main__':
+    main()

@@ -10,8 +10,15 @@ resuming works under torch >= 2.6 (see ``cpn_mm/utils/safe_load.py``).
 
     python tools/train.py configs/cpn_r50_coco_256x192.py [--work-dir DIR] [--resume] [--amp]
 """
+from typing import List, Optional
+
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
 from cpn_mm.utils import run_mmpose_tool
 
+
+def main(argv: Optional[List[str]] = None) -> None:
+    run_mmpose_tool('train', argv=argv)
+
+
 if __name__ == '__main__':
-    run_mmpose_tool('train')
+    main()

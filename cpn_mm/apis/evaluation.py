@@ -5,6 +5,7 @@ The config's test dataloader and evaluator (``CocoMetric``) run with the checkpo
 and, for a path other than plain PyTorch, :class:`cpn_mm.engine.InferenceBackendHook`: the same
 crops, flip test and decoding, so AP differences are the path's own.
 """
+import copy
 import os.path as osp
 from typing import Dict, Optional
 
@@ -18,7 +19,8 @@ def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
     """Test ``checkpoint`` on the config's test set.
 
     Args:
-        config (str | Config): The model's config; its ``test_dataloader`` is the test set
+        config (str | Config): The model's config (a ``Config`` is not changed); its
+            ``test_dataloader`` is the test set
         checkpoint (str): The checkpoint (.pth)
         work_dir (str): The runner's work directory (logs, exported files)
         gt_boxes (bool): Ground-truth person boxes (``bbox_file=None``); ``False``: the
@@ -36,7 +38,7 @@ def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
     from mmengine.runner import Runner
 
     import cpn_mm  # noqa: F401
-    cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
     cfg.launcher = 'none'

@@ -6,8 +6,9 @@ import os.path as osp
 import re
 import shutil
 import subprocess
+import sys
 from types import ModuleType
-from typing import Callable, MutableMapping, Optional
+from typing import Callable, MutableMapping, Optional, Sequence
 
 import torch
 
@@ -26,7 +27,8 @@ def load_mmpose_tool(name: str) -> ModuleType:
 
 
 def run_mmpose_tool(name: str, check_args: Optional[Callable] = None,
-                    adapt_cfg: Optional[Callable] = None) -> None:
+                    adapt_cfg: Optional[Callable] = None,
+                    argv: Optional[Sequence[str]] = None) -> None:
     """Run MMPose's ``tools/<name>.py`` (``'train'`` or ``'test'``) as a command line, its config
     merge extended by :func:`adapt_to_device`.
 
@@ -35,6 +37,7 @@ def run_mmpose_tool(name: str, check_args: Optional[Callable] = None,
         check_args (callable, optional): Called with the parsed arguments before the config is
             merged; it raises ``SystemExit`` with a message for bad arguments.
         adapt_cfg (callable, optional): Called with the merged config, to change it in place
+        argv (sequence of str, optional): The tool's arguments; default ``sys.argv[1:]``
     """
     tool = load_mmpose_tool(name)
     mmpose_merge_args = tool.merge_args
@@ -49,7 +52,15 @@ def run_mmpose_tool(name: str, check_args: Optional[Callable] = None,
         return cfg
 
     tool.merge_args = merge_args
-    tool.main()
+    if argv is None:
+        tool.main()
+        return
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else name, *argv]  # MMPose's parser reads sys.argv
+    try:
+        tool.main()
+    finally:
+        sys.argv = saved
 
 
 def first_slurm_host(node_list: str) -> str:

@@ -1,10 +1,13 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """What the tests share: paths, configs, running a tool's command line as a user does, test
 detectors. Fixtures live in ``conftest.py``; the golden converter fixtures in ``golden.py``."""
+import contextlib
 import glob
+import io
 import json
 import os
 import os.path as osp
+import runpy
 import socket
 import subprocess
 import sys
@@ -15,6 +18,7 @@ SAMPLE_CONFIG = osp.join(REPO, 'configs', 'cpn_r18_coco-sample_192x144.py')
 SAMPLE_IMAGES = ('000000000785.jpg', '000000040083.jpg', '000000196141.jpg', '000000197388.jpg')
 SAMPLE_IDS = (785, 40083, 196141, 197388)
 DET_JSON = osp.join(SAMPLE, 'test_coco_det_AP_H_56.json')
+ANN = osp.join(SAMPLE, 'test_coco.json')
 PY = sys.executable
 BIN = osp.dirname(PY)
 
@@ -121,6 +125,57 @@ def run_tool(relpath: str, *args: str, timeout: int = 300, check: bool = True,
         raise AssertionError(f'{relpath} {args} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
     return proc
+
+
+def forget_visualizers() -> None:
+    """Drop MMEngine's global visualizer instances: a runner builds its visualizer by name
+    (``visualizer.name`` in MMPose's configs), so a later runner in this process would
+    otherwise reuse the first one and write its ``vis_data`` into the first run's folder."""
+    from mmengine.visualization import Visualizer
+    classes = [Visualizer]
+    while classes:
+        cls = classes.pop()
+        cls._instance_dict.clear()
+        classes.extend(cls.__subclasses__())
+
+
+def script_main(path: str, *args: str, check: bool = True,
+                cwd: str = None) -> subprocess.CompletedProcess:
+    """``python <path> <args>`` in this process: the script runs as ``__main__`` (``runpy``)
+    with that ``sys.argv`` (from ``cwd``, default the repository root), stdout/stderr captured
+    and ``SystemExit`` turned into the exit status. No interpreter start and no imports: for
+    the tests of a tool other than its one command-line run (``run_tool``, ``main_job``, the
+    docs tests)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    saved_argv, saved_cwd = sys.argv, os.getcwd()
+    forget_visualizers()
+    sys.argv = [path, *args]
+    os.chdir(cwd or REPO)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                runpy.run_path(osp.join(REPO, path) if not osp.isabs(path) else path,
+                               run_name='__main__')
+            except SystemExit as e:
+                if isinstance(e.code, str):
+                    print(e.code, file=sys.stderr)
+                    code = 1
+                else:
+                    code = e.code or 0
+    finally:
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+    proc = subprocess.CompletedProcess([path, *args], code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f'{path} {args} failed ({code}):\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-5000:]}')
+    return proc
+
+
+def tool_main(relpath: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``tools/<relpath> <args>`` in this process (:func:`script_main`)."""
+    return script_main(osp.join('tools', relpath), *args, check=check)
 
 
 def rtmdet_tiny_config(tmp_dir: str) -> str:

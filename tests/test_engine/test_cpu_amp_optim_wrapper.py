@@ -13,22 +13,26 @@ from mmpose.registry import DATASETS, MODELS
 
 from cpn_mm.engine import CPUAmpOptimWrapper
 from cpn_mm.utils import adapt_to_device
-from ..helpers import PY, SAMPLE_CONFIG, last_metrics, run, sample_cfg
+from ..helpers import SAMPLE_CONFIG, last_metrics, sample_cfg, tool_main
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(),
                                 reason='--amp keeps MMEngine\'s AmpOptimWrapper on CUDA')
 
 
+@pytest.mark.e2e
 def test_amp_flag_trains_in_bfloat16_through_train_tool(tmp_path):
     """tools/train.py --amp: the runner builds CPUAmpOptimWrapper, trains two iterations,
-    logs the CPU's bfloat16 support once and saves a checkpoint with finite parameters."""
+    logs the CPU's bfloat16 support once and saves a checkpoint with finite parameters
+    (tools/train.py's main in this process)."""
     work_dir = str(tmp_path)
-    proc = run([PY, 'tools/train.py', SAMPLE_CONFIG, '--amp', '--work-dir', work_dir,
-                '--no-validate', '--cfg-options', 'train_cfg.max_epochs=2',
-                'default_hooks.checkpoint.save_best=None', 'default_hooks.checkpoint.interval=2',
-                'default_hooks.logger.interval=1', 'train_dataloader.dataset.times=1',
-                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False'])
-    log = proc.stdout + proc.stderr
+    tool_main('train.py', SAMPLE_CONFIG, '--amp', '--work-dir', work_dir, '--no-validate',
+              '--cfg-options', 'train_cfg.max_epochs=2', 'default_hooks.checkpoint.save_best=None',
+              'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
+              'train_dataloader.dataset.times=1', 'train_dataloader.num_workers=0',
+              'train_dataloader.persistent_workers=False', 'experiment_name=amp_run')
+    (log_file, ) = glob.glob(osp.join(work_dir, '*', '*.log'))
+    with open(log_file) as f:
+        log = f.read()
     assert log.count('CPUAmpOptimWrapper: ') == 1
     assert 'bfloat16' in log
     dumped = Config.fromfile(glob.glob(osp.join(work_dir, '*', 'vis_data', 'config.py'))[0])

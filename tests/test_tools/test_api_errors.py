@@ -10,7 +10,7 @@ import pytest
 
 import cpn_mm.apis
 from cpn_mm.apis import InputError, OnnxRuntimeBackend, init_model, set_inference_dtype
-from ..helpers import REPO, SAMPLE, SAMPLE_CONFIG, run_tool
+from ..helpers import REPO, SAMPLE, SAMPLE_CONFIG, tool_main
 
 
 def test_no_command_line_flags_in_the_library():
@@ -47,12 +47,12 @@ def test_library_errors_name_parameters(tmp_path):
 def test_tools_translate_parameters_to_options(sample_checkpoint, tmp_path):
     config, ckpt = sample_checkpoint
     missing = str(tmp_path / 'missing.onnx')
-    proc = run_tool('demo.py', config, ckpt, '--input', SAMPLE, '--backend', 'onnxruntime',
+    proc = tool_main('demo.py', config, ckpt, '--input', SAMPLE, '--backend', 'onnxruntime',
                     '--onnx', missing, '--out-dir', str(tmp_path / 'out'), check=False)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: --onnx '{missing}' does not exist"), proc.stderr
-    proc = run_tool('export_onnx.py', config, ckpt, '--out', str(tmp_path / 'a.onnx'),
+    proc = tool_main('export_onnx.py', config, ckpt, '--out', str(tmp_path / 'a.onnx'),
                     '--verify-ann', str(tmp_path / 'none.json'), check=False)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]  # after the export's tracer warnings

@@ -14,7 +14,7 @@ import pytest
 from cpn_mm.apis import InputError, run_demo
 from cpn_mm.apis.inference import boxes_from_detector, clip_boxes
 from ..helpers import (DET_JSON, SAMPLE, SAMPLE_IDS, SAMPLE_IMAGES, forbid_network,
-                       person_rtmdet_checkpoint, rtmdet_tiny_config, run_tool)
+                       person_rtmdet_checkpoint, rtmdet_tiny_config, tool_main)
 
 K = 17
 
@@ -42,11 +42,21 @@ def sample_sizes():
         return {im['id']: (im['width'], im['height']) for im in json.load(f)['images']}
 
 
-def test_demo_box_json_cli(sample_checkpoint, tmp_path):
-    """The CLI as documented: sample folder + detection JSON."""
+@pytest.fixture(scope='module')
+def pytorch_demo(sample_checkpoint, tmp_path_factory):
+    """The demo through PyTorch float32 on the sample folder with the shipped detections
+    (its summary); the bfloat16 and ONNX Runtime runs are compared with it."""
+    config, ckpt = sample_checkpoint
+    return run_demo(config, ckpt, input=SAMPLE, bboxes=DET_JSON, kpt_thr=0.3, backend='pytorch',
+                    out_dir=str(tmp_path_factory.mktemp('demo_pytorch')))
+
+
+def test_demo_box_json(sample_checkpoint, tmp_path):
+    """The documented options (docs/inference.md runs the same command line): the sample
+    folder + the detection JSON; every detection a person, every picture drawn."""
     config, ckpt = sample_checkpoint
     out = tmp_path / 'out'
-    run_tool('demo.py', config, ckpt, '--input', SAMPLE, '--bboxes', DET_JSON, '--out-dir',
+    tool_main('demo.py', config, ckpt, '--input', SAMPLE, '--bboxes', DET_JSON, '--out-dir',
              str(out), '--device', 'cpu', '--kpt-thr', '0.3')
     with open(DET_JSON) as f:
         dets = [d for d in json.load(f) if d['score'] >= 0.3 and d['category_id'] == 1]
@@ -188,8 +198,8 @@ def test_demo_cli_error_exit_code(sample_checkpoint, tmp_path):
     traceback."""
     config, _ = sample_checkpoint
     missing = str(tmp_path / 'nope.pth')
-    proc = run_tool('demo.py', config, missing, '--input', SAMPLE, '--out-dir',
-                    str(tmp_path / 'out'), check=False)
+    proc = tool_main('demo.py', config, missing, '--input', SAMPLE, '--out-dir',
+                     str(tmp_path / 'out'), check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith('error: checkpoint') and missing in proc.stderr
     assert 'Traceback' not in proc.stderr
@@ -203,46 +213,43 @@ def _keypoints_by_box(pred_file):
     return out
 
 
-def test_demo_onnxruntime_backend_identical_keypoints(sample_checkpoint, tmp_path):
+def test_demo_onnxruntime_backend_identical_keypoints(sample_checkpoint, pytorch_demo,
+                                                     onnx_files, tmp_path):
     """--backend onnxruntime (exported on the fly, and from a given --onnx file): the same
     keypoints as PyTorch on the sample with the detected boxes (flip test on, same decoding);
     scores within float rounding."""
     config, ckpt = sample_checkpoint
-    common = dict(input=SAMPLE, bboxes=DET_JSON, kpt_thr=0.3)
-    run_demo(config, ckpt, out_dir=str(tmp_path / 'pt'), backend='pytorch', **common)
-    summary = run_demo(config, ckpt, out_dir=str(tmp_path / 'ort'), backend='onnxruntime',
-                       **common)
+    summary = run_demo(config, ckpt, input=SAMPLE, bboxes=DET_JSON, kpt_thr=0.3,
+                       out_dir=str(tmp_path / 'ort'), backend='onnxruntime')
     onnx_file = tmp_path / 'ort' / (osp.splitext(osp.basename(config))[0] + '.onnx')
     assert onnx_file.is_file()
-    pt = _keypoints_by_box(tmp_path / 'pt' / 'predictions.json')
+    pt = _keypoints_by_box(pytorch_demo['pred_out'])
     ort = _keypoints_by_box(summary['pred_out'])
     assert set(pt) == set(ort) and len(pt) > 5
     for key in pt:
         a, b = pt[key].reshape(-1, 3), ort[key].reshape(-1, 3)
         np.testing.assert_array_equal(b[:, :2], a[:, :2])  # identical keypoints
         np.testing.assert_allclose(b[:, 2], a[:, 2], atol=2e-3)  # scores, rounded to 1e-3
-    # the command line with an exported file
-    run_tool('demo.py', config, ckpt, '--input', osp.join(SAMPLE, SAMPLE_IMAGES[0]),
-             '--bboxes', DET_JSON, '--out-dir', str(tmp_path / 'cli'), '--backend',
-             'onnxruntime', '--onnx', str(onnx_file))
+    # the command line's options with an exported file (the session's export)
+    tool_main('demo.py', config, ckpt, '--input', osp.join(SAMPLE, SAMPLE_IMAGES[0]),
+              '--bboxes', DET_JSON, '--out-dir', str(tmp_path / 'cli'), '--backend',
+              'onnxruntime', '--onnx', onnx_files[0])
     cli = _keypoints_by_box(tmp_path / 'cli' / 'predictions.json')
     assert cli
     for key in cli:
         np.testing.assert_array_equal(cli[key].reshape(-1, 3)[:, :2], pt[key].reshape(-1, 3)[:, :2])
 
 
-def test_demo_bfloat16(sample_checkpoint, tmp_path):
-    """--dtype bfloat16: same boxes and results format; keypoints near the float32 ones (a
-    3-epoch model's flat heatmaps: the bound is loose, the sample AP test is the real check)."""
+def test_demo_bfloat16(sample_checkpoint, pytorch_demo, tmp_path):
+    """--dtype bfloat16: same boxes and results format; keypoints near the float32 ones (the
+    sample AP test of the bfloat16 path is the real check)."""
     config, ckpt = sample_checkpoint
-    common = dict(input=SAMPLE, bboxes=DET_JSON)
-    run_demo(config, ckpt, out_dir=str(tmp_path / 'fp32'), backend='pytorch', **common)
-    run_demo(config, ckpt, out_dir=str(tmp_path / 'bf16'), dtype='bfloat16', **common)
-    a = _keypoints_by_box(tmp_path / 'fp32' / 'predictions.json')
-    b = _keypoints_by_box(tmp_path / 'bf16' / 'predictions.json')
+    summary = run_demo(config, ckpt, input=SAMPLE, bboxes=DET_JSON, kpt_thr=0.3,
+                       out_dir=str(tmp_path / 'bf16'), dtype='bfloat16')
+    a = _keypoints_by_box(pytorch_demo['pred_out'])
+    b = _keypoints_by_box(summary['pred_out'])
     assert set(a) == set(b) and len(a) > 5
-    check_results(mmengine.load(tmp_path / 'bf16' / 'predictions.json'), SAMPLE_IDS,
-                  sample_sizes())
+    check_results(mmengine.load(summary['pred_out']), SAMPLE_IDS, sample_sizes())
 
 
 @pytest.mark.parametrize('device, mmcv_cuda, expected', [

@@ -2,7 +2,7 @@
 """tools/export_onnx.py (cpn_mm.apis.export_onnx / verify_onnx): export, onnxruntime parity on
 the sample crops, dynamic batch, the ONNX Runtime backend's checks."""
 import os
-import os.path as osp
+import sys
 
 import numpy as np
 import pytest
@@ -10,15 +10,16 @@ import torch
 
 from cpn_mm.apis import (InputError, OnnxRuntimeBackend, export_onnx, init_model, sample_crops,
                          verify_onnx)
-from ..helpers import SAMPLE, SAMPLE_CONFIG, run_tool
+from ..helpers import ANN, SAMPLE_CONFIG, tool_main
 
 
 def test_export_onnx_parity(sample_checkpoint, tmp_path):
+    """tools/export_onnx.py (its command line runs in docs/inference.md)."""
     import onnx
     import onnxruntime as ort
     config, ckpt = sample_checkpoint
     out = str(tmp_path / 'cpn.onnx')
-    proc = run_tool('export_onnx.py', config, ckpt, '--out', out)
+    proc = tool_main('export_onnx.py', config, ckpt, '--out', out)
     assert 'decoded keypoints identical' in proc.stdout
     model = onnx.load(out)
     dims = model.graph.input[0].type.tensor_type.shape.dim
@@ -36,7 +37,7 @@ def test_export_onnx_parity(sample_checkpoint, tmp_path):
     L = pose.neck.num_levels
     convs = sum(isinstance(m, torch.nn.Conv2d) for m in pose.modules())
     assert sum(n.op_type == 'Conv' for n in model.graph.node) == convs - 2 * L - 2 + 2 * L
-    report = verify_onnx(pose, out, sample_crops(pose, osp.join(SAMPLE, 'test_coco.json')))
+    report = verify_onnx(pose, out, sample_crops(pose, ANN))
     assert report['num_crops'] == 12
     assert report['max_abs_diff'] < 1e-3
     assert report['num_keypoints_differing'] == 0
@@ -59,16 +60,11 @@ def test_onnxruntime_backend_rejects_other_models(sample_checkpoint, tmp_path):
         OnnxRuntimeBackend(str(junk), pose)
 
 
-def test_export_onnx_missing_onnx_is_clear(tmp_path):
-    """Without onnx installed (shadowed by a package that fails to import) the tool says so,
-    before loading anything."""
+def test_export_onnx_missing_onnx_is_clear(tmp_path, monkeypatch):
+    """Without onnx installed (its import fails) the tool says so, before loading anything."""
     config, ckpt = SAMPLE_CONFIG, str(tmp_path / 'any.pth')
     open(ckpt, 'wb').close()
-    shadow = tmp_path / 'shadow'
-    (shadow / 'onnx').mkdir(parents=True)
-    (shadow / 'onnx' / '__init__.py').write_text('raise ImportError("onnx is not installed")\n')
-    path = os.pathsep.join(p for p in (str(shadow), os.environ.get('PYTHONPATH')) if p)
-    proc = run_tool('export_onnx.py', config, ckpt, check=False, timeout=120,
-                    env=dict(PYTHONPATH=path))
+    monkeypatch.setitem(sys.modules, 'onnx', None)  # `import onnx` raises ImportError
+    proc = tool_main('export_onnx.py', config, ckpt, check=False)
     assert proc.returncode == 2
     assert 'onnx not installed' in proc.stderr and 'Traceback' not in proc.stderr

@@ -1,9 +1,10 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""The fast CPU inference paths against PyTorch float32 on the real sample: OpenVINO (f32,
-bf16, int8), ONNX Runtime int8 (calibrated on the sample's person crops) and torch.compile,
-each through MMEngine's runner and CocoMetric (``InferenceBackendHook``). The accuracy bound:
-COCO AP with ground-truth and with detected boxes within 0.01 of PyTorch float32; OpenVINO
-f32 gives PyTorch's keypoints."""
+"""The fast CPU inference paths against PyTorch float32 on the real sample: PyTorch bfloat16,
+OpenVINO (f32, bf16, int8), ONNX Runtime int8 (calibrated on the sample's person crops) and
+torch.compile (f32; one compilation, which takes a minute or more), each through MMEngine's
+runner and CocoMetric (``InferenceBackendHook``). The accuracy bound: COCO AP with
+ground-truth and with detected boxes within 0.01 of PyTorch float32 (the session's reference
+evaluation); the float32 graphs (OpenVINO f32, compiled f32) give PyTorch's keypoints."""
 import os.path as osp
 import re
 import warnings
@@ -11,53 +12,29 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from cpn_mm.apis import (InputError, OpenVINOBackend, build_runtime, calibration_crops,
-                         compile_model, export_onnx, init_model, quantize_onnx)
+                         compile_model, init_model)
 from cpn_mm.apis.evaluation import evaluate
 from cpn_mm.apis.openvino_backend import cpu_capabilities, is_quantized
 from cpn_mm.apis.quantize import keypoint_agreement
-from ..helpers import SAMPLE, SAMPLE_CONFIG, run_tool
+from ..helpers import ANN, DET_JSON, SAMPLE, SAMPLE_CONFIG, tool_main
 
-ANN = osp.join(SAMPLE, 'test_coco.json')
 AP_BOUND = 0.01
 
-# name -> InferenceBackendHook arguments (onnx_file 'int8': the sample-calibrated file)
+# name -> InferenceBackendHook arguments (onnx_file 'int8': the sample-calibrated file);
+# 'dtype': the config's model.test_cfg.dtype (PyTorch eager bfloat16, no hook)
 PATHS = {
+    'pytorch bf16': dict(dtype='bfloat16'),
     'openvino f32': dict(backend='openvino', precision='f32'),
     'openvino bf16': dict(backend='openvino', precision='bf16'),
     'openvino int8': dict(backend='openvino', precision='int8', onnx_file='int8'),
     'onnxruntime int8': dict(backend='onnxruntime', precision='int8', onnx_file='int8'),
-    # compiled float32 is checked on the golden models (decoded keypoints within 1 px)
-    'pytorch compiled bf16': dict(backend='pytorch', precision='bf16', compile=True),
+    'pytorch compiled f32': dict(backend='pytorch', precision='f32', compile=True),
 }
-
-
-@pytest.fixture(scope='module')
-def trained(main_job):
-    """(config, checkpoint) of the README's main job: the sample learnt (AP about 0.97)."""
-    return SAMPLE_CONFIG, re.search(r'checkpoint: (\S+)', main_job[1]).group(1)
-
-
-@pytest.fixture(scope='module')
-def onnx_files(trained, tmp_path_factory):
-    """(float32 export, int8 file calibrated on the sample's 14 annotated person crops)."""
-    config, ckpt = trained
-    model = init_model(config, ckpt)
-    folder = tmp_path_factory.mktemp('fast_paths')
-    fp32 = export_onnx(model, str(folder / 'fp32.onnx'))
-    report = quantize_onnx(fp32, str(folder / 'int8.onnx'), calibration_crops(model, ANN))
-    return fp32, report['out']
-
-
-@pytest.fixture(scope='module')
-def reference(trained, tmp_path_factory):
-    """PyTorch float32 on the sample: {gt_boxes: evaluate(...)}."""
-    config, ckpt = trained
-    ref = {gt: evaluate(config, ckpt, str(tmp_path_factory.mktemp('ref')), gt)
-           for gt in (True, False)}
-    assert ref[True]['AP'] > 0.9 and ref[False]['AP'] > 0.5, (ref[True]['AP'], ref[False]['AP'])
-    return ref
+# the float32 graphs: PyTorch's keypoints
+FLOAT32 = ('openvino f32', 'pytorch compiled f32')
 
 
 def test_int8_file_is_quantized(onnx_files):
@@ -65,18 +42,29 @@ def test_int8_file_is_quantized(onnx_files):
     assert not is_quantized(fp32) and is_quantized(int8)
 
 
+def _config(dtype: str = None, batch_size: int = None) -> Config:
+    cfg = Config.fromfile(SAMPLE_CONFIG)
+    if dtype is not None:
+        cfg.model.test_cfg.dtype = dtype
+    if batch_size is not None:  # one batch: torch.compile compiles each batch size once
+        cfg.test_dataloader.batch_size = batch_size
+    return cfg
+
+
 @pytest.mark.parametrize('path', list(PATHS))
-def test_fast_path_keeps_the_sample_ap(path, trained, onnx_files, reference, tmp_path,
+def test_fast_path_keeps_the_sample_ap(path, sample_checkpoint, onnx_files, reference, tmp_path,
                                        record_property):
-    config, ckpt = trained
+    _, ckpt = sample_checkpoint
     kwargs = dict(PATHS[path])
     if kwargs.get('onnx_file') == 'int8':
         kwargs['onnx_file'] = onnx_files[1]
     if kwargs.get('precision') == 'bf16' and kwargs['backend'] == 'openvino' \
             and 'BF16' not in cpu_capabilities():
         pytest.skip('this CPU has no bfloat16 in OpenVINO')
-    for gt in (True, False):
-        got = evaluate(config, ckpt, str(tmp_path / str(gt)), gt, **kwargs)
+    cfg = _config(kwargs.pop('dtype', None), 64 if kwargs.get('compile') else None)
+    # compiled: the detected boxes only (the larger set; each compilation takes a minute)
+    for gt in ((False, ) if kwargs.get('compile') else (True, False)):
+        got = evaluate(cfg, ckpt, str(tmp_path / str(gt)), gt, **kwargs)
         ref = reference[gt]
         diff = got['AP'] - ref['AP']
         record_property(f'AP_{"gt" if gt else "det"}_diff', diff)
@@ -84,19 +72,22 @@ def test_fast_path_keeps_the_sample_ap(path, trained, onnx_files, reference, tmp
               f'float32 {ref["AP"]:.4f} ({diff:+.4f})')
         assert abs(diff) <= AP_BOUND, (path, gt, got['AP'], ref['AP'])
         assert got['keypoints'].shape == ref['keypoints'].shape
-        if path == 'openvino f32':  # the float32 graph: PyTorch's keypoints
+        if path in FLOAT32:
             np.testing.assert_allclose(got['keypoints'], ref['keypoints'], atol=1e-3)
         with open(got['log_file']) as f:
             log = f.read()
+        if path == 'pytorch bf16':  # the config's dtype, no hook
+            assert 'test through' not in log
+            continue
         assert 'test through ' + ('pytorch' if 'pytorch' in path else path.split()[0]) in log
         if kwargs.get('compile'):  # compiled, not fallen back to eager
             assert 'torch.compile: first calls (compilation) took' in log, log[-3000:]
 
 
-def test_runtime_choice(trained, onnx_files):
+def test_runtime_choice(sample_checkpoint, onnx_files):
     """auto: OpenVINO on the CPU (bf16 where the CPU has it, int8 for a quantized file);
     mismatches are refused naming the parameter."""
-    config, ckpt = trained
+    config, ckpt = sample_checkpoint
     fp32, int8 = onnx_files
     model = init_model(config, ckpt)
     auto = build_runtime(model, 'auto', onnx_file=fp32)
@@ -139,19 +130,20 @@ def test_compile_falls_back_with_one_warning(sample_checkpoint):
 
 
 def test_quantize_tool(sample_checkpoint, tmp_path):
-    """tools/quantize.py: calibration on a COCO file's person crops, the int8 file, the
-    calibration set size and the accuracy printed; a bad --calib stops with its name."""
+    """tools/quantize.py (its command line runs in docs/inference.md): calibration on a COCO
+    file's person crops, the int8 file, the calibration set size and the accuracy printed; a
+    bad --calib stops with its name."""
     config, ckpt = sample_checkpoint
     out = str(tmp_path / 'cpn_int8.onnx')
-    proc = run_tool('quantize.py', config, ckpt, '--calib', ANN, '--num-calib', '10', '--out',
-                    out)
+    proc = tool_main('quantize.py', config, ckpt, '--calib', ANN, '--num-calib', '10', '--out',
+                     out)
     assert is_quantized(out)
     assert f'calibrated on 10 crops (and their flips) of {ANN}' in proc.stdout, proc.stdout
     for backend in ('onnxruntime', 'openvino'):
         line = [x for x in proc.stdout.splitlines() if x.startswith(f'{backend} int8 vs')]
         assert line and 'within 1 px' in line[0], proc.stdout
-    proc = run_tool('quantize.py', config, ckpt, '--calib', str(tmp_path / 'none'), '--out',
-                    out, check=False)
+    proc = tool_main('quantize.py', config, ckpt, '--calib', str(tmp_path / 'none'), '--out',
+                     out, check=False)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith('error: --calib'), proc.stderr
 
@@ -167,10 +159,10 @@ def test_calibration_from_a_folder(sample_checkpoint):
         calibration_crops(model, SAMPLE, 0)
 
 
-def test_int8_keypoints_near_float32(trained, onnx_files):
+def test_int8_keypoints_near_float32(sample_checkpoint, onnx_files):
     """int8 (OpenVINO) against PyTorch float32, per keypoint on the sample's crops, without
     flip test: most keypoints within 1 px of the crop."""
-    config, ckpt = trained
+    config, ckpt = sample_checkpoint
     model = init_model(config, ckpt)
     crops = calibration_crops(model, ANN)
     agree = keypoint_agreement(model, OpenVINOBackend(onnx_files[1], model, 'int8'), crops)
@@ -178,31 +170,31 @@ def test_int8_keypoints_near_float32(trained, onnx_files):
     assert agree['within_1px'] >= 0.8, agree
 
 
-def test_test_tool_backend(trained, onnx_files, tmp_path):
+def test_test_tool_backend(sample_checkpoint, onnx_files, tmp_path):
     """tools/test.py --backend openvino --precision int8 --onnx FILE: the runner's COCO
-    evaluation through OpenVINO (as docs/inference.md runs it, with its log read here); a bad
-    --precision stops naming the option."""
-    config, ckpt = trained
-    proc = run_tool('test.py', config, ckpt, '--work-dir', str(tmp_path / 'w'), '--backend',
-                    'openvino', '--precision', 'int8', '--onnx', onnx_files[1],
-                    '--cfg-options', 'test_dataloader.num_workers=0',
-                    'test_dataloader.persistent_workers=False')
-    log = proc.stdout + proc.stderr
+    evaluation through OpenVINO (its log read here; docs/inference.md runs the same command
+    line); a bad --precision stops naming the option."""
+    config, ckpt = sample_checkpoint
+    work_dir = tmp_path / 'w'
+    tool_main('test.py', config, ckpt, '--work-dir', str(work_dir), '--backend', 'openvino',
+              '--precision', 'int8', '--onnx', onnx_files[1], '--cfg-options',
+              'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+              'experiment_name=test_tool_backend')
+    (log_file, ) = work_dir.glob('*/*.log')
+    log = log_file.read_text()
     assert 'test through openvino (int8' in log and 'coco/AP' in log, log[-2000:]
-    proc = run_tool('test.py', config, ckpt, '--backend', 'openvino', '--precision', 'int4',
-                    check=False)
+    proc = tool_main('test.py', config, ckpt, '--backend', 'openvino', '--precision', 'int4',
+                     check=False)
     assert proc.returncode != 0 and 'error: --precision must be one of' in proc.stderr, \
         proc.stderr[-2000:]
 
 
-
-def test_demo_defaults_to_openvino_and_prints_its_timing(trained, tmp_path):
+def test_demo_defaults_to_openvino_and_prints_its_timing(sample_checkpoint, tmp_path):
     """tools/demo.py without --backend on a CPU with OpenVINO installed: OpenVINO (bf16 where
     the CPU has it), and the timing line (frames/s, detector and pose ms per frame)."""
-    config, ckpt = trained
-    proc = run_tool('demo.py', config, ckpt, '--input', osp.join(SAMPLE, '000000000785.jpg'),
-                    '--bboxes', osp.join(SAMPLE, 'test_coco_det_AP_H_56.json'), '--out-dir',
-                    str(tmp_path))
+    config, ckpt = sample_checkpoint
+    proc = tool_main('demo.py', config, ckpt, '--input', osp.join(SAMPLE, '000000000785.jpg'),
+                     '--bboxes', DET_JSON, '--out-dir', str(tmp_path))
     last = proc.stdout.strip().splitlines()[-1]
     precision = 'bf16' if 'BF16' in cpu_capabilities() else 'f32'
     assert re.match(r'1 frame\(s\) in [\d.]+ s \([\d.]+ frames/s\): detector 0\.0 ms/frame, '

@@ -3,11 +3,11 @@
 (cpn_mm.apis.complexity)."""
 from cpn_mm.apis import complexity, config_complexity, init_model
 from cpn_mm.testing import StraightforwardGlobalNet, StraightforwardRefineHead
-from ..helpers import SAMPLE_CONFIG, run_tool
+from ..helpers import SAMPLE_CONFIG, tool_main
 
 
 def test_get_flops_cli():
-    proc = run_tool('analysis/get_flops.py', SAMPLE_CONFIG, '--input-shape', '192', '144',
+    proc = tool_main('analysis/get_flops.py', SAMPLE_CONFIG, '--input-shape', '192', '144',
                     '--markdown')
     rows = [line for line in proc.stdout.splitlines() if line.startswith('| cpn_r18')]
     assert len(rows) == 1 and '| 192x144 |' in rows[0]

@@ -6,13 +6,13 @@ import numpy as np
 from PIL import Image
 
 from cpn_mm.apis.visualization import keypoint_groups
-from ..helpers import SAMPLE, SAMPLE_IMAGES, run_tool
+from ..helpers import SAMPLE, SAMPLE_IMAGES, tool_main
 
 
 def test_vis_heatmaps_picture(sample_checkpoint, tmp_path):
     config, ckpt = sample_checkpoint
     out = str(tmp_path / 'cascade.png')
-    proc = run_tool('vis_heatmaps.py', config, ckpt, '--img',
+    proc = tool_main('vis_heatmaps.py', config, ckpt, '--img',
                     osp.join(SAMPLE, SAMPLE_IMAGES[0]), '--bbox', '277', '45', '502', '379',
                     '--out', out, '--dpi', '80')
     assert f'heatmaps: {out}' in proc.stdout
@@ -35,7 +35,7 @@ def test_vis_heatmaps_picture(sample_checkpoint, tmp_path):
 
 def test_vis_heatmaps_box_outside_image(sample_checkpoint, tmp_path):
     config, ckpt = sample_checkpoint
-    proc = run_tool('vis_heatmaps.py', config, ckpt, '--img',
+    proc = tool_main('vis_heatmaps.py', config, ckpt, '--img',
                     osp.join(SAMPLE, SAMPLE_IMAGES[0]), '--bbox', '5000', '0', '6000', '10',
                     '--out', str(tmp_path / 'x.png'), check=False)
     assert proc.returncode == 2 and proc.stderr.startswith('error: --bbox')
