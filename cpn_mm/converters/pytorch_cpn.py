@@ -195,7 +195,7 @@ def convert_pytorch_cpn(src: str,
         source_variables=len(table),
         ignored_variables=len(ignored),
         folded_biases=folded)
-    dataset_meta = coco_dataset_meta(model_cfg)
+    dataset_meta = coco_dataset_meta(state)
     if dataset_meta is not None:
         meta['dataset_meta'] = dataset_meta
     if 'epoch' in info and isinstance(info['epoch'], int):

@@ -206,7 +206,7 @@ def convert_tf_cpn(src: str,
         converter='cpn_mm.converters.convert_tf_cpn (tools/model_converters/tf_cpn2mmpose.py)',
         source_variables=len(table),
         ignored_variables=len(ignored))
-    dataset_meta = coco_dataset_meta(model_cfg)
+    dataset_meta = coco_dataset_meta(state)
     if dataset_meta is not None:
         meta['dataset_meta'] = dataset_meta
     return save_checkpoint(state, meta, dst), meta

@@ -86,5 +86,6 @@ def test_init_model_takes_dataset_meta_from_the_checkpoint(source, request, tmp_
 
 def test_no_dataset_meta_for_another_keypoint_layout():
     from cpn_mm.converters.common import coco_dataset_meta
-    assert coco_dataset_meta(dict(head=dict(num_keypoints=14))) is None
-    assert coco_dataset_meta(dict(head=dict(num_keypoints=17)))['num_keypoints'] == 17
+    for k, expected in ((14, None), (17, 17)):
+        state = {'head.final_layer.conv.weight': torch.zeros(k, 8, 1, 1)}
+        assert (coco_dataset_meta(state) or {}).get('num_keypoints') == expected
