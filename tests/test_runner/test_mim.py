@@ -72,9 +72,9 @@ def mim_trained(wheel_site, tmp_path_factory) -> str:
     path = os.pathsep.join(filter(None, [wheel_site, os.environ.get('PYTHONPATH')]))
     proc = run(['mim', 'train', 'cpn_mm', CONFIG_NAME, '--work-dir', work_dir, *TRAIN],
                env=dict(PYTHONPATH=path))
-    mim_root = osp.join(wheel_site, 'cpn_mm', '.mim')
-    assert f'Training command is {PY} {mim_root}/tools/train.py {mim_root}/configs/' \
-        f'{CONFIG_NAME}' in proc.stdout, proc.stdout
+    tool = osp.join(wheel_site, 'cpn_mm', '.mim', 'tools', 'train.py')
+    config = osp.realpath(osp.join(wheel_site, 'cpn_mm', '.mim', 'configs', CONFIG_NAME))
+    assert f'Training command is {PY} {tool} {config}' in proc.stdout, proc.stdout
     return osp.join(work_dir, 'epoch_1.pth')
 
 
