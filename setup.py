@@ -71,8 +71,9 @@ if __name__ == '__main__':
         description='Cascaded Pyramid Network (CPN) for MMPose',
         long_description=readme(),
         long_description_content_type='text/markdown',
-        license='Apache License 2.0',
-        packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
+        license='Apache-2.0',
+        # cpn_mm alone: tests/ and benchmarks/ hold packages too, which must not be installed
+        packages=find_packages(include=('cpn_mm', 'cpn_mm.*')),
         include_package_data=True,
         package_data={
             'cpn_mm': [
@@ -84,7 +85,6 @@ if __name__ == '__main__':
         python_requires='>=3.10',
         classifiers=[
             'Development Status :: 4 - Beta',
-            'License :: OSI Approved :: Apache Software License',
             'Operating System :: POSIX :: Linux',
             'Programming Language :: Python :: 3',
             'Programming Language :: Python :: 3.10',

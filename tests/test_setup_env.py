@@ -45,6 +45,12 @@ def test_defaults_are_absolute(tmp_path):
     assert osp.isabs(p['PYTHON'])  # python3.11 (or python3) looked up on PATH
 
 
+def test_accepts_the_pythons_setup_py_declares(tmp_path):
+    from importlib.metadata import metadata
+    p = plan(str(tmp_path), HOME=str(tmp_path / 'h'), CPN_MM_TORCH_CUDA='0')
+    assert f">={p['PYTHON_MIN']}" == metadata('cpn_mm')['Requires-Python']
+
+
 def fake_nvcc(folder, works=True):
     folder.mkdir(parents=True, exist_ok=True)
     nvcc = folder / 'nvcc'

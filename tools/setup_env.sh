@@ -11,7 +11,9 @@
 #   STACK           requirements/stacks/<STACK>.txt: 'pinned' (default; torch 2.14.1, NumPy 2) or
 #                   'torch2.1' (torch 2.1.2, NumPy 1.26: the MMPose environment most users have,
 #                   with cpn_mm installed by the README's second route, `pip install -e .`)
-#   PYTHON          interpreter to build the venv from (default: python3.11, else python3)
+#   PYTHON          interpreter to build the venv from: any Python setup.py's python_requires
+#                   admits for which pip finds the stack's torch (default: python3.11, the tested
+#                   version, else python3)
 #   VENV            where the venv goes (default: <repo>/.venv, <repo>/.venv-<STACK> for others)
 #   CPN_MM_CACHE    cache outside the clone for wheels we compile (default: ~/.cache/cpn_mm)
 #   MAX_JOBS        parallel compile jobs for mmcv (default: number of cores)
@@ -69,6 +71,15 @@ WHEELS="$CACHE/wheels"
 MMCV_VERSION=2.1.0
 XTCOCO_VERSION=1.14.3
 STAMP="$VENV/.cpn_mm_setup"
+# the oldest Python cpn_mm supports: setup.py's python_requires
+PYTHON_MIN="$(sed -n "s/.*python_requires='>=\([0-9.]*\)'.*/\1/p" "$ROOT/setup.py")"
+# What mim needs (README "mim"), held from the install of cpn_mm on: setuptools 77.0.3 (torch
+# 2.14.1's minimum) to 79. Below 80, `pip install -e .` (pip < 25.3, no pyproject.toml) still runs
+# setup.py develop, which leaves the distribution in the sources where mim 0.3.9 looks for a
+# package's configs and tools (setuptools 80's develop makes a PEP 660 install instead, which
+# mim cannot find); pkg_resources, which mim and mmengine 0.10.7 import, is there until 82 and
+# warns on import from 80.9.
+MIM_TOOLS=("setuptools>=77.0.3,<80" "pip<25.3")
 if [ -z "${PYTHON:-}" ]; then
   if command -v python3.11 >/dev/null; then PYTHON=python3.11; else PYTHON=python3; fi
 fi
@@ -108,6 +119,7 @@ if [ "$PLAN_ONLY" = 1 ]; then
   echo "STACK=$STACK"
   echo "TORCH=$TORCH_VERSION"
   echo "PYTHON=$PYTHON"
+  echo "PYTHON_MIN=$PYTHON_MIN"
   echo "VENV=$VENV"
   echo "CACHE=$CACHE"
   echo "WHEELS=$WHEELS"
@@ -139,9 +151,10 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] \
   exit 0
 fi
 
-step "find Python 3.11"
-"$PYTHON" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
-  || fail "install Python 3.11 (torch 2.14.1/torchvision 0.29.1 are provided for it) or set PYTHON=/path/to/python3.11"
+step "find Python >= $PYTHON_MIN (setup.py's python_requires)"
+"$PYTHON" -c "import sys; assert sys.version_info[:2] >= tuple(map(int, '$PYTHON_MIN'.split('.'))), sys.version" \
+  || fail "install Python >= $PYTHON_MIN (3.11 is the tested one) or set PYTHON=/path/to/python3.11"
+PYTHON_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
 step "create virtual environment at $VENV"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" \
@@ -154,7 +167,7 @@ mkdir -p "$WHEELS"
 
 step "install the $STACK stack's torch $TORCH_VERSION, torchvision and NumPy ($STACK_FILE)"
 "${PIPC[@]}" -q -r "$STACK_FILE" \
-  || fail "torch $TORCH_VERSION must be reachable by pip (local wheel folder or registry)"
+  || fail "torch $TORCH_VERSION for Python $PYTHON_VERSION must be reachable by pip (local wheel folder or registry)"
 
 step "install build tools (wheel, ninja, cython)"
 "${PIPC[@]}" -q -r "$ROOT/requirements/build.txt" || fail "check access to the package registry"
@@ -199,8 +212,7 @@ if ! ls "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   echo "[setup] mmcv compiled in $(( (SECONDS - T0) / 60 )) min $(( (SECONDS - T0) % 60 )) s"
   rm -rf "$SRC"
 fi
-# torch 2.14.1 needs setuptools>=77.0.3; mmengine 0.10.7 imports pkg_resources (gone in 81)
-"${PIPC[@]}" -q "setuptools>=77.0.3,<81"
+"${PIPC[@]}" -q "${MIM_TOOLS[@]}"
 "${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
 
 step "build xtcocotools $XTCOCO_VERSION from source against the installed NumPy (cached)"
@@ -214,10 +226,13 @@ fi
 step "install the OpenMMLab stack (mmengine, mmdet, mmpose --no-deps), the converters' TensorFlow, OpenVINO and test tools"
 grep -vE '^(mmcv|mmpose|xtcocotools)==|^xtcocotools$' "$ROOT/requirements/runtime.txt" > "$VENV/.runtime-reqs.txt"
 "${PIPC[@]}" -q -r "$VENV/.runtime-reqs.txt" -r "$ROOT/requirements/tests.txt" \
-  -r "$ROOT/requirements/convert.txt" -r "$ROOT/requirements/openvino.txt" \
+  -r "$ROOT/requirements/convert.txt" -r "$ROOT/requirements/openvino.txt" "${MIM_TOOLS[@]}" \
   || fail "check access to the package registry"
 "${PIP[@]}" install -q --no-deps mmpose==1.3.2 || fail "check access to the package registry"
 
+# earlier versions of this script linked <site-packages>/cpn_mm to the sources for mim
+SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+[ ! -L "$SITE/cpn_mm" ] || rm "$SITE/cpn_mm"
 if [ "$STACK" = pinned ]; then
   step "install cpn_mm (editable)"
   "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || fail "see the pip error above"
@@ -231,10 +246,13 @@ else
   [ "$before" = "$after" ] || fail "pip install -e . changed the MMPose environment:
 $(diff <(echo "$before") <(echo "$after"))"
 fi
-# mim looks packages up as <site-packages>/<name> (with configs/tools in <name>/.mim); a PEP 660
-# editable install has no such folder, so link it to the sources.
-SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-ln -sfn "$ROOT/cpn_mm" "$SITE/cpn_mm"
+
+step "check that mim finds cpn_mm's configs and tools"
+(cd / && "$PY" -W ignore -c 'import os.path as osp, sys
+from mim.utils import get_installed_path
+root = get_installed_path("cpn_mm")
+sys.exit(None if osp.isfile(osp.join(root, ".mim", "tools", "train.py")) else root)') \
+  || fail "mim looks for cpn_mm's tools in the folder named above: the install was not setup.py develop (see MIM_TOOLS in this script)"
 
 step "check that the stack imports"
 "$PY" -c "import torch, numpy, mmcv.ops, mmpose, mmdet, xtcocotools, cpn_mm; print('[setup] $STACK: torch', torch.__version__, '| numpy', numpy.__version__, '| mmcv', mmcv.__version__, '| mmpose', mmpose.__version__, '| cpn_mm', cpn_mm.__version__)" \

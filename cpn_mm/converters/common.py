@@ -85,6 +85,19 @@ def build_target_state(model_cfg: Mapping) -> 'OrderedDict[str, torch.Tensor]':
     return model.state_dict()
 
 
+def coco_dataset_meta(state: Mapping[str, torch.Tensor]) -> Optional[dict]:
+    """The converted checkpoint's ``meta['dataset_meta']``: COCO's keypoint layout, which the
+    authors trained on, exactly as MMEngine's runner saves it from a ``CocoDataset`` (MMPose's
+    ``init_model`` and ``MMPoseInferencer`` read it there first). ``None`` when the model
+    ``state`` predicts another number of keypoints than COCO's 17."""
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
+    from cpn_mm.datasets import CPNCocoDataset
+    meta = parse_pose_metainfo(dict(CPNCocoDataset.METAINFO))
+    heatmaps = state.get('head.final_layer.conv.weight')  # (K, C, 1, 1)
+    return meta if heatmaps is not None and len(heatmaps) == meta['num_keypoints'] else None
+
+
 def _fmt(names: Sequence[str], limit: int = 40) -> str:
     names = list(names)
     more = f'\n    ... and {len(names) - limit} more' if len(names) > limit else ''

@@ -23,7 +23,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 import torch
 
-from .common import (CheckpointConversionError, NameTable, build_target_state,
+from .common import (CheckpointConversionError, NameTable, build_target_state, coco_dataset_meta,
                      depth_from_stage3_units, file_digests, map_state, model_cfg_from_config,
                      save_checkpoint, source_model_cfg)
 
@@ -195,6 +195,9 @@ def convert_pytorch_cpn(src: str,
         source_variables=len(table),
         ignored_variables=len(ignored),
         folded_biases=folded)
+    dataset_meta = coco_dataset_meta(state)
+    if dataset_meta is not None:
+        meta['dataset_meta'] = dataset_meta
     if 'epoch' in info and isinstance(info['epoch'], int):
         meta['source_epoch'] = info['epoch']
     return save_checkpoint(state, meta, dst), meta

@@ -21,8 +21,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from .common import (RESNET_STAGE_BLOCKS, CheckpointConversionError, NameTable, build_target_state,
-                     depth_from_stage3_units, file_digests, hwio_to_oihw, map_state,
-                     model_cfg_from_config, save_checkpoint, source_model_cfg)
+                     coco_dataset_meta, depth_from_stage3_units, file_digests, hwio_to_oihw,
+                     map_state, model_cfg_from_config, save_checkpoint, source_model_cfg)
 
 #: BN epsilon of the released tf-cpn models: TF1's fused batch norm raised tf-cpn's 1e-9 to this
 TF1_FUSED_BN_EPS = 1.001e-5
@@ -206,5 +206,8 @@ def convert_tf_cpn(src: str,
         converter='cpn_mm.converters.convert_tf_cpn (tools/model_converters/tf_cpn2mmpose.py)',
         source_variables=len(table),
         ignored_variables=len(ignored))
+    dataset_meta = coco_dataset_meta(state)
+    if dataset_meta is not None:
+        meta['dataset_meta'] = dataset_meta
     return save_checkpoint(state, meta, dst), meta
 

@@ -20,6 +20,10 @@ TF_CONFIG = osp.join(REPO, 'configs', 'tf-cpn', 'tf-cpn_r50_coco_256x192.py')
 PT_CONFIG = osp.join(REPO, 'configs', 'pytorch-cpn', 'pytorch-cpn_r50_coco_256x192.py')
 # max |cpn_mm - original| <= REL_TOL * max |original| (thread/oneDNN noise measured <= 5e-6)
 REL_TOL = 2e-5
+# torch >= 2.4 checks what a checkpoint unpickles against an allow-list, which importing cpn_mm
+# extends by the NumPy arrays of dataset_meta; torch < 2.4 allows no NumPy array (MMEngine loads
+# with its default, weights_only=False)
+SAFE_LOAD = hasattr(torch.serialization, 'add_safe_globals')
 
 
 def _recipe():
@@ -141,9 +145,10 @@ def relative_errors(ours: Dict[str, np.ndarray], theirs: Dict[str, np.ndarray]) 
 
 def load_converted(dst: str, src: str, source_format: str, converter: str) -> dict:
     """The converted checkpoint at ``dst``, after checking what every converted file holds:
-    ``state_dict`` and ``meta`` only, loadable with ``weights_only=True``, its provenance
-    naming ``src``, the source's format and the converter function."""
-    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
+    ``state_dict`` and ``meta`` only, loadable with safe loading (``weights_only=True``, where
+    torch has an allow-list), its provenance naming ``src``, the source's format and the
+    converter function."""
+    ckpt = torch.load(dst, map_location='cpu', weights_only=SAFE_LOAD)
     assert set(ckpt) == {'meta', 'state_dict'}
     assert ckpt['meta']['converted_from'] == osp.abspath(src)
     assert ckpt['meta']['source_format'].startswith(source_format)

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from ..helpers import REPO, script_main
+from ..helpers.golden import SAFE_LOAD
 
 pytestmark = pytest.mark.e2e
 
@@ -79,8 +80,8 @@ def test_conversion_commands(docs_root, tf_cpn_converted, pytorch_cpn_converted)
                                             [tf_cpn_converted, pytorch_cpn_converted]):
         dst = root / command[3]
         assert f'-> {dst}' in stdout
-        ours = torch.load(dst, map_location='cpu', weights_only=True)['state_dict']
-        api = torch.load(api_dst, map_location='cpu', weights_only=True)['state_dict']
+        ours = torch.load(dst, map_location='cpu', weights_only=SAFE_LOAD)['state_dict']
+        api = torch.load(api_dst, map_location='cpu', weights_only=SAFE_LOAD)['state_dict']
         assert list(ours) == list(api) and all(torch.equal(ours[k], api[k]) for k in api)
 
 
