@@ -43,9 +43,10 @@ class Settings:
 
     @classmethod
     def preset(cls, quick: bool, **overrides) -> 'Settings':
-        """The full run, or with ``quick`` a smoke run (small batches, one timed repeat)."""
-        base = cls(quick=True, module_repeats=3, train_batch=2, train_repeats=1, train_warmup=1,
-                   infer_batch=2, infer_repeats=1, infer_warmup=1, data_repeats=2,
+        """The full run, or with ``quick`` a smoke run (small batches, one timed repeat of the
+        training and inference steps, no warm-up)."""
+        base = cls(quick=True, module_repeats=3, train_batch=2, train_repeats=1, train_warmup=0,
+                   infer_batch=2, infer_repeats=1, infer_warmup=0, data_repeats=2,
                    compile=False) \
             if quick else cls()
         return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})

@@ -12,7 +12,9 @@ a map's range), so their decoded keypoints are not comparable here. What is test
 heatmaps stay within those bounds of the original's and correlate with it (a broken export or
 quantization fails both). Their keypoint accuracy is tested on a trained model
 (``tests/test_tools/test_fast_paths.py``: COCO AP of the sample within 0.01 of float32).
-int8 is calibrated on the sample's person crops through the converted config's pipeline."""
+int8 is calibrated on the sample's person crops through the converted config's pipeline, on
+the tf-cpn fixture only (its graph, with tf-cpn's resizes, is the less usual one; quantizing
+the other converted model would test the same code on the same architecture)."""
 import os.path as osp
 
 import numpy as np
@@ -30,6 +32,7 @@ BOUND_PX = 1.0
 # path -> (largest error of a map relative to the map's range, smallest correlation)
 REDUCED = {'openvino bf16': (0.08, 0.999), 'openvino int8': (0.3, 0.99),
            'onnxruntime int8': (0.3, 0.99)}
+INT8_FIXTURE = 'tf-cpn'
 
 
 def _model(config: str, checkpoint: str, folder: str) -> nn.Module:
@@ -59,13 +62,12 @@ def golden_paths(request, tmp_path_factory):
     x = torch.from_numpy(inputs)
     tmp = tmp_path_factory.mktemp(request.param)
     fp32 = export_onnx(model, str(tmp / 'fp32.onnx'))
-    crops = calibration_crops(model, osp.join(SAMPLE, 'test_coco.json'))
-    int8 = quantize_onnx(fp32, str(tmp / 'int8.onnx'), crops)['out']
-    heatmaps = {
-        'openvino f32': OpenVINOBackend(fp32, model, 'f32').heatmaps(x),
-        'openvino int8': OpenVINOBackend(int8, model, 'int8').heatmaps(x),
-        'onnxruntime int8': OnnxRuntimeBackend(int8, model).heatmaps(x),
-    }
+    heatmaps = {'openvino f32': OpenVINOBackend(fp32, model, 'f32').heatmaps(x)}
+    if request.param == INT8_FIXTURE:
+        crops = calibration_crops(model, osp.join(SAMPLE, 'test_coco.json'))
+        int8 = quantize_onnx(fp32, str(tmp / 'int8.onnx'), crops)['out']
+        heatmaps['openvino int8'] = OpenVINOBackend(int8, model, 'int8').heatmaps(x)
+        heatmaps['onnxruntime int8'] = OnnxRuntimeBackend(int8, model).heatmaps(x)
     if 'BF16' in cpu_capabilities():
         heatmaps['openvino bf16'] = OpenVINOBackend(fp32, model, 'bf16').heatmaps(x)
     return request.param, model, outputs['refine'], {k: v.numpy() for k, v in heatmaps.items()}
@@ -86,20 +88,22 @@ def test_float32_paths_decode_within_1px(golden_paths, record_property):
         assert d.max() <= BOUND_PX, (name, path, d.max())
 
 
-@pytest.mark.parametrize('path', list(REDUCED))
-def test_reduced_precision_heatmaps_near_the_original(golden_paths, path, record_property):
+def test_reduced_precision_heatmaps_near_the_original(golden_paths, record_property):
+    """OpenVINO bf16 (where the CPU has it) on both fixtures, the int8 paths on
+    :data:`INT8_FIXTURE`'s."""
     name, _, refine, heatmaps = golden_paths
-    if path not in heatmaps:
-        pytest.skip('this CPU has no bfloat16 in OpenVINO')
-    got = heatmaps[path]
+    paths = [p for p in REDUCED if p in heatmaps]
+    if not paths:
+        pytest.skip('this CPU has no bfloat16 in OpenVINO (int8: on the tf-cpn fixture)')
     n, k = refine.shape[:2]
-    err = np.abs(got - refine).reshape(n, k, -1).max(-1)
     span = np.ptp(refine.reshape(n, k, -1), axis=-1)
-    rel = float((err / span).max())
-    corr = float(np.corrcoef(got.ravel(), refine.ravel())[0, 1])
-    record_property('max_error_of_range', rel)
-    record_property('correlation', corr)
-    print(f'{name} {path}: heatmap error up to {rel:.3f} of a map\'s range, correlation '
-          f'{corr:.5f}')
-    bound, min_corr = REDUCED[path]
-    assert rel <= bound and corr >= min_corr, (name, path, rel, corr)
+    for path in paths:
+        got = heatmaps[path]
+        rel = float((np.abs(got - refine).reshape(n, k, -1).max(-1) / span).max())
+        corr = float(np.corrcoef(got.ravel(), refine.ravel())[0, 1])
+        record_property(f'max_error_of_range {path}', rel)
+        record_property(f'correlation {path}', corr)
+        print(f'{name} {path}: heatmap error up to {rel:.3f} of a map\'s range, correlation '
+              f'{corr:.5f}')
+        bound, min_corr = REDUCED[path]
+        assert rel <= bound and corr >= min_corr, (name, path, rel, corr)

@@ -6,10 +6,10 @@ differently, and a pre-activation within rounding of zero can take the other ReL
 moves a gradient by ~1% (tests/helpers/gradients.py), so two runs drift apart as any two float32
 runs with different kernels do. The gradients themselves are float32-accurate: checked against
 float64 on the same ReLU branches."""
-import mmengine
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..helpers import sample_cfg
@@ -73,21 +73,16 @@ def test_channels_last_hook_training_step(tmp_path):
         assert value == pytest.approx(ref_losses[name], rel=1e-5), name
 
 
-def test_channels_last_hook_test_predictions(sample_checkpoint, tmp_path):
-    """runner.test() on the shipped detections from the same checkpoint: same keypoints."""
-    _, checkpoint = sample_checkpoint
-    preds = {}
-    for name, hooks in (('contiguous', []), ('channels_last', [dict(type='ChannelsLastHook')])):
-        dump = str(tmp_path / f'{name}.pkl')
-        cfg = sample_cfg(str(tmp_path / name), 1, custom_hooks=hooks, load_from=checkpoint)
-        cfg.test_evaluator = [cfg.test_evaluator, dict(type='DumpResults', out_file_path=dump)]
-        Runner.from_cfg(cfg).test()
-        preds[name] = mmengine.load(dump)
-    a, b = preds['contiguous'], preds['channels_last']
-    assert len(a) == len(b) > 0
-    kpts_a = np.concatenate([s['pred_instances']['keypoints'] for s in a])
-    kpts_b = np.concatenate([s['pred_instances']['keypoints'] for s in b])
-    np.testing.assert_allclose(kpts_b, kpts_a, atol=1e-2)  # input pixels
-    scores_a = np.concatenate([s['pred_instances']['keypoint_scores'] for s in a])
-    scores_b = np.concatenate([s['pred_instances']['keypoint_scores'] for s in b])
-    np.testing.assert_allclose(scores_b, scores_a, rtol=1e-4)
+def test_channels_last_hook_test_predictions(sample_checkpoint, reference, tmp_path):
+    """runner.test() on the shipped detections from the same checkpoint without the config's
+    ChannelsLastHook: the keypoints of the session's reference evaluation, which has it."""
+    from cpn_mm.apis.evaluation import evaluate
+    config, checkpoint = sample_checkpoint
+    cfg = Config.fromfile(config)
+    hooks = [h for h in cfg.custom_hooks if h['type'] != 'ChannelsLastHook']
+    assert len(hooks) == len(cfg.custom_hooks) - 1  # the reference ran with it
+    cfg.custom_hooks = hooks
+    got, ref = evaluate(cfg, checkpoint, str(tmp_path), gt_boxes=False), reference[False]
+    assert len(got['keypoints']) == len(ref['keypoints']) > 0
+    np.testing.assert_allclose(ref['keypoints'], got['keypoints'], atol=1e-2)  # input pixels
+    np.testing.assert_allclose(ref['scores'], got['scores'], rtol=1e-4)
