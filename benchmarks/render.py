@@ -57,26 +57,34 @@ def _infer(t: dict) -> str:
          f'GMAC / {base}', 'decoding (ms)', 'decoding / rest of predict'], 'llllrrrrrrrr', rows)
 
 
+def _share(value) -> str:
+    return '-' if value is None else f'{100 * value:.0f}%'
+
+
 def _paths(t: dict) -> str:
-    peaks = t['peaks']
     rows = []
     for r in t['rows']:
         if 'crops_per_s' not in r:
-            rows.append([r['path'], str(r['batch']), '-', '-', '-', '-', '-', r['note']])
+            rows.append([r['path'], str(r['batch'])] + ['-'] * 6 + [r['note']])
             continue
-        share = '-' if r['share_of_peak'] is None else f'{100 * r["share_of_peak"]:.0f}%'
         note = '' if r['compile_s'] is None else f'compiled in {r["compile_s"]:.0f} s'
         rows.append([r['path'], str(r['batch']), f'{r["crops_per_s"]:.1f}',
                      f'{r["batch_ms"]:.0f}', f'{r["speedup_vs_fp32"]:.2f}x',
-                     f'{r["achieved_gmacs"]:.0f}', share, note])
-    peak = '; '.join(f'{p} {v["gmacs"]:.0f} GMAC/s ({v["by"]})' for p, v in peaks.items())
+                     f'{r["achieved_gmacs"]:.0f}', _share(r['share_of_peak']),
+                     _share(r.get('share_of_isa')), note])
+    gemms = '; '.join(f'{p}: ' + ', '.join(f'{v["gmacs"]:.0f} ({v["by"]})' for v in rates)
+                      for p, rates in t.get('gemm_rates', {}).items() if rates)
+    isa = '; '.join(f'{p} {v["gmacs"]:.0f} GMAC/s = {v["by"]}'
+                    for p, v in t.get('isa_peaks', {}).items()) or 'unknown for this CPU'
     caps = ', '.join(t['openvino_capabilities']) or 'openvino not installed'
     title = (f'CPU inference paths, {t["model"]} 256x192 with flip test, {t["memory_format"]}, '
              f'{t["threads"]} threads (medians of {t["repeats"]}; '
              f'{t["gmac_per_crop"]:.2f} GMAC per crop and pass, x2 for the flip)')
     table = _table(title, ['path', 'B', 'crops/s', 'batch (ms)', 'speed-up vs PyTorch fp32',
-                           'achieved GMAC/s', 'of the GEMM peak', 'note'], 'lrrrrrrl', rows)
-    return (f'{table}\nGEMM peak (n=2048 square, same threads): {peak}. OpenVINO CPU '
+                           'achieved GMAC/s', 'of the best GEMM peak', 'of the ISA peak',
+                           'note'], 'lrrrrrrrl', rows)
+    return (f'{table}\nGEMM peak, measured (n=2048 square, same threads; GMAC/s, fastest '
+            f'first): {gemms}.\nISA peak, theoretical: {isa}.\nOpenVINO CPU '
             f'capabilities: {caps}. int8 calibration: {t["calibration_crops"]} sample crops '
             f'and their flips, {t["quantize_s"]:.0f} s.\n')
 
@@ -100,7 +108,8 @@ def render(results: dict) -> str:
     bf16 = f'native bfloat16: {m["bf16_support"]}' if m['bf16_support'] != 'none' else \
         'no native bfloat16 (emulated: bf16 is slower than fp32 here)'
     isa = ', '.join(m.get('matrix_isa') or []) or 'none'
-    head = (f'Machine: {m["cpu"]} ({m["arch"]}), {bf16}, matrix extensions: {isa}, '
+    family = f', CPU family {m["cpu_family"]} model {m["cpu_model"]}' if 'cpu_family' in m else ''
+    head = (f'Machine: {m["cpu"]} ({m["arch"]}{family}), {bf16}, matrix extensions: {isa}, '
             f'{m["torch_threads"]} torch threads, '
             f'{m["opencv_threads"]} OpenCV threads, torch {m["torch"]}, malloc: {m["malloc"]}, '
             f'{"quick" if results["settings"]["quick"] else "full"} run, medians of the repeats '

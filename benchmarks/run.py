@@ -22,9 +22,10 @@ Sections (``--only``):
   relative to SimpleBaseline-R50; decoding's share of the time.
 - ``paths``: CPN-R50 through every CPU inference path (PyTorch eager and ``torch.compile``
   fp32/bf16, ONNX Runtime fp32/int8, OpenVINO f32/bf16/int8) at B=1 and B=32 with flip test,
-  against the machine's GEMM peak per precision measured in the same run
-  (:mod:`benchmarks.paths`). ``--quick`` leaves out the compiled rows (compilation takes
-  minutes); ``--no-compile`` does so in a full run.
+  against each precision's limits (:mod:`benchmarks.peaks`): the best GEMM of the providers
+  present (PyTorch, OpenVINO, ONNX Runtime), measured in the same run, and the ISA's
+  theoretical rate (:mod:`benchmarks.paths`). ``--quick`` leaves out the compiled rows
+  (compilation takes minutes); ``--no-compile`` does so in a full run.
 - ``data``: samples/s of the training pipeline on data/coco_sample, ours against the same
   pipeline with MMPose's MSPN multi-level MegviiHeatmap targets.
 
@@ -133,8 +134,11 @@ def run(s: Settings) -> dict:
     register_all_modules()
     t0 = time.perf_counter()
     tables = run_sections(s)
+    from benchmarks.peaks import cpu_info
+    info = cpu_info()
     return dict(
-        machine=dict(cpu=cpu_name(), arch=platform.machine(), bf16_support=cpu_bf16_support(),
+        machine=dict(cpu=cpu_name(), arch=platform.machine(), cpu_family=info['family'],
+                     cpu_model=info['model'], bf16_support=cpu_bf16_support(),
                      matrix_isa=matrix_isa(),
                      torch_threads=torch.get_num_threads(),
                      opencv_threads=cv2.getNumThreads(), torch=torch.__version__,

@@ -108,6 +108,14 @@ def test_inference_paths_rows(quick_run):
     paths = _table(results, 'paths')
     assert set(paths['peaks']) == {'f32', 'bf16', 'int8'}
     assert all(v['gmacs'] > 0 for v in paths['peaks'].values())
+    # the limits, each named: every GEMM provider present, fastest first, and the ISA's rate,
+    # which no measured GEMM exceeds (a limit that is exceeded says nothing)
+    for prec, rates in paths['gemm_rates'].items():
+        assert [r['gmacs'] for r in rates] == sorted((r['gmacs'] for r in rates), reverse=True)
+        assert rates[0] == paths['peaks'][prec] and all(r['by'] for r in rates)
+        if prec in paths['isa_peaks']:
+            assert rates[0]['gmacs'] <= paths['isa_peaks'][prec]['gmacs'] * (1 + 1e-9)
+            assert 'multiply-adds/cycle x' in paths['isa_peaks'][prec]['by']
     assert paths['calibration_crops'] == 12 and 5.8 < paths['gmac_per_crop'] < 5.9
     rows = {(r['path'], r['batch']): r for r in paths['rows']}
     names = ('PyTorch eager fp32', 'PyTorch eager bf16', 'PyTorch compiled fp32',
@@ -121,6 +129,7 @@ def test_inference_paths_rows(quick_run):
         if name == 'OpenVINO bf16' and 'BF16' not in paths['openvino_capabilities']:
             continue
         assert r['crops_per_s'] > 0 and r['share_of_peak'] > 0
+        assert r['share_of_isa'] is None or r['share_of_isa'] > 0
         assert r['achieved_gmacs'] == pytest.approx(r['crops_per_s'] * 2 * paths['gmac_per_crop'])
         if name == 'PyTorch eager fp32':
             assert r['speedup_vs_fp32'] == 1

@@ -32,7 +32,8 @@ from the ONNX file ``--onnx``, exported by ``tools/export_onnx.py`` or quantized
 ``<out-dir>/<config name>.onnx`` first). ``auto`` (the default) is OpenVINO on the CPU where
 it is installed (bf16 where the CPU has bfloat16, int8 for a quantized ``--onnx``), PyTorch
 otherwise. Pipeline, flip test and decoding are the same. The last line printed is the timing:
-frames/s, detector and pose milliseconds per frame.
+frames/s, detector and pose milliseconds per frame. The tool keeps glibc's freed memory in the
+process (``cpn_mm.utils.keep_freed_memory``), as the benchmark measures.
 
 Outputs under ``--out-dir``: the pictures drawn with MMPose's ``PoseLocalVisualizer`` (skeleton and
 keypoints whose score is above ``--kpt-thr``) with the input's file name (a video: ``<name>.mp4``,
@@ -44,12 +45,16 @@ the sorted input; the frame index for a video. An image without any box is writt
 copy of the file) and has no results.
 """
 import argparse
+import os.path as osp
 import sys
 from typing import List, Optional
 
-from cpn_mm.apis import InputError, run_demo
-from cpn_mm.apis.inference import flags_of
-from cpn_mm.apis.runtime import BACKENDS
+from cpn_mm.apis import run_demo
+from cpn_mm.runtime import BACKENDS
+from cpn_mm.utils import InputError, keep_freed_memory
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/cli_flags.py
+from cli_flags import flags_of  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,16 +118,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.det_checkpoint is not None and args.det_config is None:
         parser.error('--det-checkpoint needs --det-config')
-    if args.onnx is not None and args.backend == 'pytorch':
-        parser.error('--onnx needs --backend onnxruntime, openvino or auto')
-    if args.backend in ('onnxruntime', 'openvino') and args.dtype not in (None, 'float32',
-                                                                         'fp32'):
-        parser.error(f'--backend {args.backend} runs its own graph: use --precision, not --dtype')
-    return args
+    return args  # which backend takes which precision and file: the library's one rule
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    # process-wide, so set by the application, not the library: glibc keeps freed memory for
+    # the next batch instead of page-faulting every activation anew (CPU inference about 2x
+    # faster at B=32; benchmarks/README.md, "CPU inference paths")
+    keep_freed_memory()
     try:
         summary = run_demo(**vars(args))
     except InputError as e:  # the library names its parameters: show our options instead

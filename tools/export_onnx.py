@@ -28,9 +28,12 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-from cpn_mm.apis import InputError, export_onnx, init_model, sample_crops, verify_onnx
-from cpn_mm.apis.deploy import require_onnx
-from cpn_mm.apis.inference import check_file, flags_of
+from cpn_mm.apis import init_model, sample_crops
+from cpn_mm.runtime import export_onnx, require_onnx, verify_onnx
+from cpn_mm.utils import InputError, check_file
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/cli_flags.py
+from cli_flags import flags_of  # noqa: E402
 
 SAMPLE_ANN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'coco_sample',
                       'test_coco.json')

@@ -24,11 +24,13 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-from cpn_mm.apis import (InputError, OnnxRuntimeBackend, calibration_crops, export_onnx, init_model,
-                         quantize_onnx)
-from cpn_mm.apis.inference import check_file, flags_of
-from cpn_mm.apis.openvino_backend import OpenVINOBackend, openvino_available
-from cpn_mm.apis.quantize import CALIBRATION_METHODS, keypoint_agreement
+from cpn_mm.apis import calibration_crops, init_model
+from cpn_mm.runtime import (CALIBRATION_METHODS, OnnxRuntimeBackend, OpenVINOBackend, export_onnx,
+                            keypoint_agreement, openvino_available, quantize_onnx)
+from cpn_mm.utils import InputError, check_file
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/cli_flags.py
+from cli_flags import flags_of  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

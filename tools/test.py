@@ -10,8 +10,9 @@ Inference in bfloat16 (autocast; heatmaps decoded in float32) is the config's
     python tools/test.py configs/cpn_r50_coco_256x192.py CHECKPOINT \\
         --cfg-options model.test_cfg.dtype=bfloat16
 
-Other inference paths (``cpn_mm.engine.InferenceBackendHook``; see docs/inference.md), with
-the same pipeline, flip test, decoding and evaluator:
+Other inference paths (the runner's model becomes a backend around the config's model,
+``cpn_mm.runtime.runtime_config``; see docs/inference.md), with the same pipeline, flip test,
+decoding and evaluator:
 
     --backend pytorch|onnxruntime|openvino|auto   (default pytorch)
     --precision f32|bf16|int8|default              (default: the backend's best, see docs)
@@ -19,16 +20,17 @@ the same pipeline, flip test, decoding and evaluator:
                        without it the checkpoint is exported to <work-dir>/deploy/ first
     --compile          torch.compile the PyTorch model (compilation time is logged)
     --threads N        threads of ONNX Runtime / OpenVINO
+
+The tool keeps glibc's freed memory in the process (``cpn_mm.utils.keep_freed_memory``: the
+next batch reuses it instead of page-faulting its activations anew), as the benchmark measures.
 """
 import argparse
 import sys
 from typing import List, Optional
 
 import cpn_mm  # noqa: F401  (registers cpn_mm, allows MMEngine checkpoints in torch.load)
-from cpn_mm.apis import InputError
-from cpn_mm.apis.inference import check_file
-from cpn_mm.apis.runtime import BACKENDS, choose_backend
-from cpn_mm.utils import run_mmpose_tool
+from cpn_mm.runtime import BACKENDS, runtime_config
+from cpn_mm.utils import InputError, check_file, keep_freed_memory, run_mmpose_tool
 
 
 def backend_parser() -> argparse.ArgumentParser:
@@ -62,22 +64,22 @@ def check_args(args) -> None:
         raise SystemExit(f'error: {e.for_command_line(FLAGS)}')
 
 
-def backend_hook(ours: argparse.Namespace):
-    """A function adding ``InferenceBackendHook`` to the config, or ``None`` for plain PyTorch
-    (checked here: bad values exit with a message naming the option)."""
+def runtime_model(ours: argparse.Namespace):
+    """A function turning the config's model into the inference path's
+    (:func:`cpn_mm.runtime.runtime_config`), or ``None`` for plain PyTorch (checked here: bad
+    values exit with a message naming the option)."""
     if ours.backend == 'pytorch' and ours.precision is None and ours.onnx is None \
             and not ours.compile:
         return None
-    try:
-        check_file(ours.onnx, 'onnx_file')
-        choose_backend(ours.backend, 'cpu', ours.onnx, ours.precision)
-    except InputError as e:
-        raise SystemExit(f'error: {e.for_command_line(FLAGS)}')
-    hook = dict(type='InferenceBackendHook', backend=ours.backend, precision=ours.precision,
-                onnx_file=ours.onnx, compile=ours.compile, threads=ours.threads)
 
     def adapt_cfg(cfg) -> None:
-        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [hook]
+        import os.path as osp
+        try:
+            cfg.model = runtime_config(cfg.model, ours.backend, ours.precision, ours.onnx,
+                                       osp.join(cfg.work_dir, 'deploy'), ours.compile,
+                                       ours.threads)
+        except InputError as e:
+            raise SystemExit(f'error: {e.for_command_line(FLAGS)}')
 
     return adapt_cfg
 
@@ -87,7 +89,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if '-h' in argv or '--help' in argv:
         print(backend_parser().format_help())  # MMPose's help follows
     ours, rest = backend_parser().parse_known_args(argv)
-    run_mmpose_tool('test', check_args, backend_hook(ours), argv=rest)
+    keep_freed_memory()  # process-wide: the application's choice (see the module)
+    run_mmpose_tool('test', check_args, runtime_model(ours), argv=rest)
 
 
 if __name__ == '__main__':

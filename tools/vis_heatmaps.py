@@ -24,9 +24,13 @@ from typing import List, Optional
 
 import numpy as np
 
-from cpn_mm.apis import InputError, init_model, prepare_crops
-from cpn_mm.apis.inference import check_file, clip_boxes, flags_of
+from cpn_mm.apis import init_model, prepare_crops
+from cpn_mm.apis.inference import clip_boxes
 from cpn_mm.apis.visualization import cascade, draw_cascade, keypoint_groups
+from cpn_mm.utils import InputError, check_file
+
+sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/cli_flags.py
+from cli_flags import flags_of  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

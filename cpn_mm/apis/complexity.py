@@ -13,7 +13,8 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import nn
 
-from .inference import InputError, init_model
+from cpn_mm.utils.errors import InputError
+from .inference import init_model
 
 PARTS = ('backbone', 'neck', 'head')
 

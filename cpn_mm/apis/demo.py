@@ -13,15 +13,11 @@ from types import SimpleNamespace
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
-import torch
 
-from cpn_mm.utils.precision import parse_dtype
-from .compile import compile_seconds
-from .inference import (IMG_EXTENSIONS, InputError, boxes_from_detector, boxes_of_image, check_file,
-                        clip_boxes, coco_results, image_id_of, init_model, keypoints_of,
-                        load_box_json)
-from .openvino_backend import parse_precision
-from .runtime import BACKENDS, build_runtime, runtime_name
+from cpn_mm.runtime import build_runtime, compile_seconds, resolve_runtime, runtime_name
+from cpn_mm.utils.errors import InputError, check_file
+from .inference import (IMG_EXTENSIONS, boxes_from_detector, boxes_of_image, clip_boxes,
+                        coco_results, image_id_of, init_model, keypoints_of, load_box_json)
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg', '.m4v')
 
@@ -125,22 +121,9 @@ class TopdownDemo:
             raise InputError('give person boxes by `det_config` or by `bboxes`, not both')
         if args.det_checkpoint and not args.det_config:
             raise InputError('`det_checkpoint` needs `det_config`')
-        if args.backend not in BACKENDS:
-            raise InputError(f'`backend` must be one of {list(BACKENDS)}, got {args.backend!r}')
-        dtype = None if args.dtype is None else parse_dtype(args.dtype, 'dtype')
-        if dtype is not None and args.backend not in ('pytorch', 'auto'):
-            if dtype != torch.float32:
-                raise InputError(f'`backend` {args.backend!r} runs its own graph: `dtype` '
-                                 f'{args.dtype!r} does not apply (use `precision`)')
-            dtype = None
-        if dtype is not None:  # the PyTorch precision, by its older name
-            name = {torch.float32: 'f32', torch.bfloat16: 'bf16'}.get(dtype)
-            if args.precision is not None and parse_precision(args.precision) != name:
-                raise InputError(f'`dtype` {args.dtype!r} and `precision` {args.precision!r} '
-                                 'disagree: give one')
-            if args.backend == 'auto':
-                args.backend = 'pytorch'
-            args.precision = name  # None for float16 (CUDA): set on the model below
+        # the runtime's rules (backend, precision, dtype, ONNX file), before any model loads
+        choice = resolve_runtime(args.backend, args.precision, args.onnx, args.device,
+                                 args.compile, args.dtype)
         from mmpose.registry import VISUALIZERS
 
         self.args = args
@@ -156,11 +139,9 @@ class TopdownDemo:
             self.detector = init_detector(args.det_config, args.det_checkpoint,
                                           device=detector_device(args.device))
             self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
-        self.model = init_model(args.config, args.checkpoint, device=args.device,
-                                dtype=dtype if dtype is not None and args.precision is None
-                                else None)
-        self.runtime = build_runtime(self.model, args.backend, args.precision, args.onnx,
-                                     args.out_dir, args.compile)
+        self.model = init_model(args.config, args.checkpoint, device=args.device)
+        self.runtime = build_runtime(self.model, choice.backend, choice.precision, args.onnx,
+                                     args.out_dir, choice.compile)
         self.runtime_name = runtime_name(self.runtime)
         self.timing = dict(frames=0, persons=0, detector_s=0., pose_s=0.)
         self.visualizer = VISUALIZERS.build(
@@ -211,6 +192,44 @@ class TopdownDemo:
         return drawn, coco_results(image_id, boxes, keypoints, scores)
 
 
+    def video(self, path: str, out_dir: str) -> Tuple[List[str], List[dict]]:
+        """Draw every frame of a video into ``<out_dir>/<name>.mp4``; its COCO results."""
+        import cv2
+        frames, fps, size = iter_video(path)
+        out_path = osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.mp4')
+        writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
+        if not writer.isOpened():
+            raise InputError(f'cannot write video {out_path!r} (no mp4v encoder in OpenCV)')
+        results = []
+        try:
+            for idx, frame in enumerate(frames):
+                drawn, res = self.frame(frame, f'{path}#{idx}', idx)
+                writer.write(frame if drawn is None else drawn)
+                results.extend(res)
+        finally:
+            writer.release()
+        return [out_path], results
+
+    def images(self, path: str, out_dir: str) -> Tuple[List[str], List[dict]]:
+        """Draw an image or a folder's images into ``out_dir`` (an image without a box
+        unchanged); the written files and the COCO results."""
+        import mmcv
+        paths = list_images(path) if osp.isdir(path) else [path]
+        outputs, results = [], []
+        for idx, image_path in enumerate(paths):
+            img = read_image(image_path)
+            drawn, res = self.frame(img, image_path, image_id_of(image_path, idx))
+            out_path = osp.join(out_dir, osp.basename(image_path))
+            if drawn is None:  # no box: the image unchanged
+                if osp.abspath(image_path) != osp.abspath(out_path):
+                    shutil.copyfile(image_path, out_path)
+            else:
+                mmcv.imwrite(drawn, out_path)
+            results.extend(res)
+            outputs.append(out_path)
+        return outputs, results
+
+
 def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str] = None,
              det_checkpoint: Optional[str] = None, bboxes: Optional[str] = None,
              det_cat_id: int = 0, bbox_thr: float = 0.3, nms_thr: float = 0.3,
@@ -234,7 +253,7 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
         dtype (str, optional): PyTorch's precision (``'float32'``, ``'bfloat16'``): the
             backend ``'pytorch'`` at that ``precision``
         backend (str): ``'auto'`` (the fastest installed path, see
-            :func:`cpn_mm.apis.runtime.choose_backend`), ``'pytorch'``, ``'onnxruntime'`` or
+            :func:`cpn_mm.runtime.resolve_runtime`), ``'pytorch'``, ``'onnxruntime'`` or
             ``'openvino'`` (with ``onnx``, the ONNX file; if ``None`` the model is exported to
             ``<out_dir>/<config name>.onnx``)
         precision (str, optional): ``'f32'``, ``'bf16'``, ``'int8'`` (a quantized ``onnx``),
@@ -254,44 +273,17 @@ def run_demo(config: str, checkpoint: str, input: str, det_config: Optional[str]
         InputError: for a bad argument or input, naming the parameter (``tools/demo.py``
             shows its option instead).
     """
-    import mmcv
-    args = SimpleNamespace(**{k: v for k, v in locals().items() if k != 'mmcv'})
+    args = SimpleNamespace(**locals())
     if not osp.exists(args.input):
         raise InputError(f'`input` {args.input!r} does not exist')
-    video = osp.isfile(args.input) and is_video(args.input)
     os.makedirs(args.out_dir, exist_ok=True)
     demo = TopdownDemo(args)
     t_start = time.perf_counter()
-    pred_out = args.pred_out or osp.join(args.out_dir, 'predictions.json')
-    results, outputs = [], []
-    if video:
-        import cv2
-        frames, fps, size = iter_video(args.input)
-        out_path = osp.join(args.out_dir, osp.splitext(osp.basename(args.input))[0] + '.mp4')
-        writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
-        if not writer.isOpened():
-            raise InputError(f'cannot write video {out_path!r} (no mp4v encoder in OpenCV)')
-        try:
-            for idx, frame in enumerate(frames):
-                drawn, res = demo.frame(frame, f'{args.input}#{idx}', idx)
-                writer.write(frame if drawn is None else drawn)
-                results.extend(res)
-        finally:
-            writer.release()
-        outputs.append(out_path)
+    if osp.isfile(args.input) and is_video(args.input):
+        outputs, results = demo.video(args.input, args.out_dir)
     else:
-        paths = list_images(args.input) if osp.isdir(args.input) else [args.input]
-        for idx, path in enumerate(paths):
-            img = read_image(path)
-            drawn, res = demo.frame(img, path, image_id_of(path, idx))
-            out_path = osp.join(args.out_dir, osp.basename(path))
-            if drawn is None:  # no box: the image unchanged
-                if osp.abspath(path) != osp.abspath(out_path):
-                    shutil.copyfile(path, out_path)
-            else:
-                mmcv.imwrite(drawn, out_path)
-            results.extend(res)
-            outputs.append(out_path)
+        outputs, results = demo.images(args.input, args.out_dir)
+    pred_out = args.pred_out or osp.join(args.out_dir, 'predictions.json')
     os.makedirs(osp.dirname(osp.abspath(pred_out)), exist_ok=True)
     timing = dict(demo.timing, total_s=time.perf_counter() - t_start,
                   compile_s=compile_seconds(demo.runtime))

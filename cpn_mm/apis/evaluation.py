@@ -2,8 +2,9 @@
 """COCO evaluation of a checkpoint through any inference path, by MMEngine's runner.
 
 The config's test dataloader and evaluator (``CocoMetric``) run with the checkpoint loaded
-and, for a path other than plain PyTorch, :class:`cpn_mm.engine.InferenceBackendHook`: the same
-crops, flip test and decoding, so AP differences are the path's own.
+into the runner's model, which is, for a path other than plain PyTorch, a backend around the
+config's model (:func:`cpn_mm.runtime.runtime_config`): the same crops, flip test and
+decoding, so AP differences are the path's own.
 """
 import copy
 import os.path as osp
@@ -26,7 +27,7 @@ def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
         gt_boxes (bool): Ground-truth person boxes (``bbox_file=None``); ``False``: the
             config's detected boxes (its ``bbox_file``)
         backend, precision, onnx_file, compile, threads: The inference path
-            (:func:`cpn_mm.apis.build_runtime`)
+            (:func:`cpn_mm.runtime.runtime_config`)
 
     Returns:
         dict: ``AP`` (``coco/AP``), ``metrics`` (all of them), ``keypoints`` (N, K, 2) and
@@ -38,6 +39,7 @@ def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
     from mmengine.runner import Runner
 
     import cpn_mm  # noqa: F401
+    from cpn_mm.runtime import runtime_config
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
@@ -54,9 +56,8 @@ def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
         cfg[key] = None
     cfg.train_cfg = cfg.val_cfg = cfg.optim_wrapper = cfg.param_scheduler = None
     if backend != 'pytorch' or precision is not None or onnx_file is not None or compile:
-        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
-            type='InferenceBackendHook', backend=backend, precision=precision,
-            onnx_file=onnx_file, compile=compile, threads=threads)]
+        cfg.model = runtime_config(cfg.model, backend, precision, onnx_file,
+                                   osp.join(work_dir, 'deploy'), compile, threads)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     preds = sorted(mmengine.load(dump), key=lambda p: (p['img_id'], p['id']))

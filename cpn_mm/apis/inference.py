@@ -1,7 +1,7 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 """Building a model, person boxes and crops, shared by the tools. Inference itself is
 MMPose's ``mmpose.apis.inference_topdown`` (all boxes of an image in one ``test_step``), with
-a model from :func:`init_model` or an :class:`cpn_mm.apis.OnnxRuntimeBackend`.
+a model from :func:`init_model` or what :func:`cpn_mm.runtime.build_runtime` returns.
 
 Coordinates: boxes are ``[x1, y1, x2, y2]`` (xyxy) in input-image pixels unless a name says
 ``xywh``; keypoints are ``[x, y]`` in input-image pixels; crops are the model's input size
@@ -9,51 +9,18 @@ Coordinates: boxes are ``[x1, y1, x2, y2]`` (xyxy) in input-image pixels unless 
 """
 import copy
 import json
+import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
-from cpn_mm.utils.precision import parse_dtype
+from cpn_mm.models import set_inference_dtype
+from cpn_mm.utils.errors import InputError, check_file
 
 ImageLike = Union[str, np.ndarray]
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-
-
-class InputError(ValueError):
-    """A bad argument or input file. The message names the parameter in backquotes
-    (e.g. ``bboxes`` in backquotes); a command-line tool prints it with its own
-    option names (:meth:`for_command_line`) and without a traceback."""
-
-    def for_command_line(self, flags: Dict[str, str]) -> str:
-        """The message with every ```parameter``` of ``flags`` replaced by its option.
-
-        Args:
-            flags (dict): parameter name -> what the command line calls it, e.g.
-                :func:`flags_of` an ``argparse`` parser
-        """
-        message = str(self)
-        for name, flag in flags.items():
-            message = message.replace(f'`{name}`', flag)
-        return message
-
-
-def flags_of(parser, **extra: str) -> Dict[str, str]:
-    """Parameter name -> option of an ``argparse`` parser (an optional argument by its last
-    option string, a positional one by its name), plus ``extra`` parameters of the library's
-    own that the command line calls otherwise."""
-    flags = {a.dest: a.option_strings[-1] if a.option_strings else a.dest
-             for a in parser._actions}
-    flags.update(extra)
-    return flags
-
-
-def check_file(path: Optional[str], name: str) -> None:
-    """Raise :class:`InputError` naming the parameter ``name`` unless ``path`` is ``None`` or a
-    file."""
-    if path is not None and not osp.isfile(path):
-        raise InputError(f'`{name}` {path!r} does not exist or is not a file')
 
 
 # --------------------------------------------------------------------------- model
@@ -98,25 +65,6 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     if dtype is not None:
         set_inference_dtype(model, dtype)
     return model
-
-
-def set_inference_dtype(model: torch.nn.Module, dtype: Union[str, torch.dtype]) -> None:
-    """Set ``model.test_cfg['dtype']``: the precision of every later ``test_step``/``predict``
-    (test tools, demo, ``MMPoseInferencer``).
-
-    Raises:
-        InputError: if ``dtype`` is unknown or the model cannot honour it (not a
-            :class:`cpn_mm.models.MixedPrecisionTopdownPoseEstimator`).
-    """
-    from cpn_mm.models import MixedPrecisionTopdownPoseEstimator
-    try:
-        dtype = parse_dtype(dtype, 'dtype')
-    except ValueError as e:
-        raise InputError(str(e)) from e
-    if dtype != torch.float32 and not isinstance(model, MixedPrecisionTopdownPoseEstimator):
-        raise InputError(f'`dtype` {dtype}: the model is a {type(model).__name__}; set the '
-                         "config's model.type='MixedPrecisionTopdownPoseEstimator'")
-    model.test_cfg['dtype'] = str(dtype).replace('torch.', '')
 
 
 # --------------------------------------------------------------------------- boxes
@@ -264,13 +212,54 @@ def prepare_crops(model, img: ImageLike, bboxes: np.ndarray) -> Tuple[torch.Tens
     return inputs, np.ascontiguousarray(crops)
 
 
-def sample_crops(model, ann_file: str, name: str = 'ann_file') -> torch.Tensor:
-    """Preprocessed crops (N, 3, h, w) of every ground-truth person box of a COCO file
-    (``name``: the parameter its errors name)."""
-    boxes = coco_gt_boxes(ann_file, name)
+def calibration_crops(model, source: str, num: Optional[int] = None,
+                      name: str = 'calibration') -> torch.Tensor:
+    """Preprocessed person crops (N, 3, h, w) from ``source``: the one way crops are gathered
+    for int8 calibration (:func:`cpn_mm.runtime.quantize_onnx`), the export's parity check
+    and the accuracy reports.
+
+    Args:
+        model: The model (its test pipeline and data preprocessor)
+        source (str): A COCO keypoint annotation file (every person box with a labelled
+            keypoint, images next to the file) or a folder of images (each image is one
+            person crop: its whole frame is the box)
+        num (int, optional): Use the first ``num`` crops only; ``None``: all
+        name (str): The parameter the errors name
+
+    Raises:
+        InputError: if ``source`` is neither, holds no person box or image, or ``num`` < 1.
+    """
+    if num is not None and num < 1:
+        raise InputError(f'`num` must be at least 1, got {num}')
+    if osp.isdir(source):
+        files = sorted(f for f in os.listdir(source)
+                       if osp.splitext(f)[1].lower() in IMG_EXTENSIONS)
+        if not files:
+            raise InputError(f'`{name}` folder {source!r} holds no image '
+                             f'({", ".join(IMG_EXTENSIONS)})')
+        crops = []
+        for f in files[:num]:
+            import mmcv
+            img = mmcv.imread(osp.join(source, f))
+            if img is None:
+                raise InputError(f'`{name}`: cannot read image {osp.join(source, f)!r}')
+            h, w = img.shape[:2]
+            crops.append(prepare_crops(model, img, np.array([[0, 0, w, h]], np.float32))[0])
+        return torch.cat(crops)
+    if not osp.isfile(source):
+        raise InputError(f'`{name}` {source!r} is neither a COCO annotation file nor a folder '
+                         'of images')
+    boxes = coco_gt_boxes(source, name)
     if not boxes:
-        raise InputError(f'`{name}` {ann_file!r} has no person box')
-    return torch.cat([prepare_crops(model, path, b)[0] for path, b in boxes.items()])
+        raise InputError(f'`{name}` {source!r} has no person box with a labelled keypoint')
+    crops = torch.cat([prepare_crops(model, path, b)[0] for path, b in boxes.items()])
+    return crops[:num]
+
+
+def sample_crops(model, ann_file: str, name: str = 'ann_file') -> torch.Tensor:
+    """Preprocessed crops (N, 3, h, w) of every labelled person box of a COCO file
+    (:func:`calibration_crops` of a COCO file; ``name``: the parameter its errors name)."""
+    return calibration_crops(model, ann_file, None, name)
 
 
 def coco_results(image_id: int, boxes: np.ndarray, keypoints: np.ndarray,

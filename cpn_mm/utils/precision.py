@@ -11,41 +11,95 @@ from typing import Iterator, Optional, Union
 
 import torch
 
-# accepted names -> dtype
-DTYPES = {
-    'float32': torch.float32, 'fp32': torch.float32,
-    'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16,
-    'float16': torch.float16, 'fp16': torch.float16,
+from .errors import InputError
+
+#: The one table of precision names: canonical name -> the torch dtype PyTorch runs it in
+#: (``None``: an inference runtime's precision only: ``int8`` from a quantized ONNX file,
+#: ``default`` = OpenVINO's own choice). The canonical names are OpenVINO's
+#: ``INFERENCE_PRECISION_HINT`` values too.
+PRECISIONS = {
+    'f32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16,
+    'int8': None, 'default': None,
 }
-# short names for tables and logs
-SHORT_NAMES = {torch.float32: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16'}
+#: other accepted names -> canonical name
+ALIASES = {'fp32': 'f32', 'float32': 'f32', 'bfloat16': 'bf16', 'float16': 'fp16'}
+
+
+def parse_precision(precision: Union[str, torch.dtype], name: str = 'precision') -> str:
+    """The canonical name (a key of :data:`PRECISIONS`) of a precision name, an alias
+    (``fp32``, ``float32``, ``bfloat16``, ``float16``) or a torch dtype.
+
+    Raises:
+        InputError: naming the argument ``name`` and the accepted values.
+    """
+    if isinstance(precision, torch.dtype):
+        for key, dtype in PRECISIONS.items():
+            if dtype == precision:
+                return key
+    elif isinstance(precision, str):
+        key = ALIASES.get(precision.lower(), precision.lower())
+        if key in PRECISIONS:
+            return key
+    raise InputError(f'`{name}` must be one of {list(PRECISIONS)}, got {precision!r}')
 
 
 def parse_dtype(dtype: Union[None, str, torch.dtype], name: str = 'dtype') -> torch.dtype:
-    """``torch.float32`` for ``None``; a name of :data:`DTYPES` or a torch dtype otherwise.
+    """``torch.float32`` for ``None``; the torch dtype of a precision name (:data:`PRECISIONS`,
+    :data:`ALIASES`) or of a torch dtype otherwise.
 
     Raises:
-        ValueError: naming the argument ``name`` and the accepted values.
+        InputError: (a ``ValueError``) naming the argument ``name`` and the accepted values.
     """
     if dtype is None:
         return torch.float32
-    if isinstance(dtype, torch.dtype) and dtype in SHORT_NAMES:
-        return dtype
-    if isinstance(dtype, str) and dtype.lower() in DTYPES:
-        return DTYPES[dtype.lower()]
-    raise ValueError(f'`{name}` must be one of {sorted(set(DTYPES))} (or None for float32), '
-                     f'got {dtype!r}')
+    accepted = sorted(k for k, v in list(PRECISIONS.items()) + [
+        (a, PRECISIONS[c]) for a, c in ALIASES.items()] if v is not None)
+    try:
+        key = parse_precision(dtype, name)
+    except InputError:
+        key = None
+    if key is None or PRECISIONS[key] is None:
+        raise InputError(f'`{name}` must be one of {accepted} (or None for float32), '
+                         f'got {dtype!r}')
+    return PRECISIONS[key]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``'float32'``, ``'bfloat16'``, ``'float16'``: a dtype as ``test_cfg.dtype`` writes it."""
+    return str(dtype).replace('torch.', '')
+
+
+def _cpuinfo_flags() -> set:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    return set(line.split(':', 1)[1].split())
+    except OSError:
+        pass
+    return set()
 
 
 def cpu_bf16_support() -> str:
     """How this CPU multiplies bfloat16: ``'AMX'``, ``'AVX512-BF16'`` (native, about twice the
-    float32 rate) or ``'none'`` (emulated by oneDNN: slower than float32)."""
+    float32 rate) or ``'none'`` (emulated by oneDNN: slower than float32).
+
+    The one probe of the package (PyTorch's warning, the runtimes' choice of bf16): torch's
+    own probes where torch has them (``torch.cpu._is_amx_tile_supported``,
+    ``torch.cpu._is_avx512_bf16_supported``, torch >= 2.3), else the CPU flags the kernel
+    reports (``amx_bf16``, ``avx512_bf16`` in ``/proc/cpuinfo``): torch 2.1 has no probe, and
+    ``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` also answers yes for AVX512 without
+    BF16 (emulated).
+    """
     cpu = getattr(torch, 'cpu', None)
-    if cpu is not None and getattr(cpu, '_is_amx_tile_supported', lambda: False)():
+    if cpu is not None and hasattr(cpu, '_is_avx512_bf16_supported'):
+        if getattr(cpu, '_is_amx_tile_supported', lambda: False)():
+            return 'AMX'
+        return 'AVX512-BF16' if cpu._is_avx512_bf16_supported() else 'none'
+    flags = _cpuinfo_flags()
+    if 'amx_bf16' in flags:
         return 'AMX'
-    if cpu is not None and getattr(cpu, '_is_avx512_bf16_supported', lambda: False)():
-        return 'AVX512-BF16'
-    return 'none'
+    return 'AVX512-BF16' if 'avx512_bf16' in flags else 'none'
 
 
 def check_autocast(device_type: str, dtype: torch.dtype) -> None:

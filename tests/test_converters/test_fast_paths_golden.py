@@ -24,7 +24,7 @@ from torch import nn
 
 from cpn_mm.apis import (OnnxRuntimeBackend, OpenVINOBackend, calibration_crops, export_onnx,
                          init_model, quantize_onnx)
-from cpn_mm.apis.openvino_backend import cpu_capabilities
+from cpn_mm.runtime import cpu_capabilities
 from ..helpers import SAMPLE
 from ..helpers.golden import PT_CONFIG, PT_DIR, TF_CONFIG, TF_DIR, load_fixture
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from cpn_mm.apis.deploy import torchscript_exporter
 from cpn_mm.models.utils import RESIZE_MODES, resize_bilinear
+from cpn_mm.runtime.export import torchscript_exporter
 from cpn_mm.testing import straightforward_head, straightforward_neck, tf_legacy_resize
 from ..helpers import cpn_cfg, forward_backward, n_params
 

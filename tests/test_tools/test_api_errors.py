@@ -14,7 +14,8 @@ from ..helpers import REPO, SAMPLE, SAMPLE_CONFIG, tool_main
 
 
 def test_no_command_line_flags_in_the_library():
-    for path in glob.glob(osp.join(REPO, 'cpn_mm', 'apis', '*.py')):
+    for path in glob.glob(osp.join(REPO, 'cpn_mm', 'apis', '*.py')) + \
+            glob.glob(osp.join(REPO, 'cpn_mm', 'runtime', '*.py')):
         with open(path) as f:
             text = f.read()
         for flag in ('--dtype', '--onnx', '--verify-ann', '--bboxes', '--input', '--det-',

@@ -2,9 +2,10 @@
 """The fast CPU inference paths against PyTorch float32 on the real sample: PyTorch bfloat16,
 OpenVINO (f32, bf16, int8), ONNX Runtime int8 (calibrated on the sample's person crops) and
 torch.compile (f32; one compilation, which takes a minute or more), each through MMEngine's
-runner and CocoMetric (``InferenceBackendHook``). The accuracy bound: COCO AP with
-ground-truth and with detected boxes within 0.01 of PyTorch float32 (the session's reference
-evaluation); the float32 graphs (OpenVINO f32, compiled f32) give PyTorch's keypoints."""
+runner and CocoMetric (the runner's model a backend, ``cpn_mm.runtime.runtime_config``). The
+accuracy bound: COCO AP with ground-truth and with detected boxes within 0.01 of PyTorch
+float32 (the session's reference evaluation); the float32 graphs (OpenVINO f32, compiled f32)
+give PyTorch's keypoints."""
 import os.path as osp
 import re
 import warnings
@@ -14,16 +15,16 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from cpn_mm.apis import (InputError, OpenVINOBackend, build_runtime, calibration_crops,
-                         compile_model, init_model)
+from cpn_mm.apis import calibration_crops, init_model
 from cpn_mm.apis.evaluation import evaluate
-from cpn_mm.apis.openvino_backend import cpu_capabilities, is_quantized
-from cpn_mm.apis.quantize import keypoint_agreement
+from cpn_mm.runtime import (OpenVINOBackend, build_runtime, compile_model, cpu_capabilities,
+                            is_quantized, keypoint_agreement)
+from cpn_mm.utils import InputError
 from ..helpers import ANN, DET_JSON, SAMPLE, SAMPLE_CONFIG, tool_main
 
 AP_BOUND = 0.01
 
-# name -> InferenceBackendHook arguments (onnx_file 'int8': the sample-calibrated file);
+# name -> evaluate()'s inference-path arguments (onnx_file 'int8': the sample-calibrated file);
 # 'dtype': the config's model.test_cfg.dtype (PyTorch eager bfloat16, no hook)
 PATHS = {
     'pytorch bf16': dict(dtype='bfloat16'),
@@ -82,9 +83,9 @@ def test_fast_path_keeps_the_sample_ap(path, sample_checkpoint, onnx_files, refe
         with open(got['log_file']) as f:
             log = f.read()
         if path == 'pytorch bf16':  # the config's dtype, no hook
-            assert 'test through' not in log
+            assert 'inference through' not in log
             continue
-        assert 'test through ' + ('pytorch' if 'pytorch' in path else path.split()[0]) in log
+        assert 'inference through ' + ('pytorch' if 'pytorch' in path else path.split()[0]) in log
         if kwargs.get('compile'):  # compiled, not fallen back to eager
             assert 'torch.compile: first calls (compilation) took' in log, log[-3000:]
 
@@ -120,16 +121,17 @@ def test_compile_falls_back_with_one_warning(sample_checkpoint):
     def failing_backend(graph_module, example_inputs):
         raise RuntimeError('no compiler on this machine')
 
-    compile_model(model, backend=failing_backend)
+    runtime = compile_model(model, backend=failing_backend)
     w, h = model.head.decoder.input_size
     x = torch.randn(2, 3, h, w)
     with warnings.catch_warnings(record=True) as caught, torch.no_grad():
         warnings.simplefilter('always')
         for _ in range(2):
-            out = model.head.forward(model.extract_feat(x))
+            out = runtime.heatmaps(x)
     # ours only (torch 2.1 adds its own note when torch.compile's options change)
     messages = [str(c.message) for c in caught if str(c.message).startswith('torch.compile of')]
     assert len(messages) == 1 and 'no compiler on this machine' in messages[0], messages
+    assert runtime.failure and 'fell back to eager' in runtime.runtime_name
     with torch.no_grad():
         torch.testing.assert_close(out, eager.head.forward(eager.extract_feat(x)))
 
@@ -187,7 +189,7 @@ def test_test_tool_backend(sample_checkpoint, onnx_files, tmp_path):
               'experiment_name=test_tool_backend')
     (log_file, ) = work_dir.glob('*/*.log')
     log = log_file.read_text()
-    assert 'test through openvino (int8' in log and 'coco/AP' in log, log[-2000:]
+    assert 'inference through openvino (int8' in log and 'coco/AP' in log, log[-2000:]
     proc = tool_main('test.py', config, ckpt, '--backend', 'openvino', '--precision', 'int4',
                      check=False)
     assert proc.returncode != 0 and 'error: --precision must be one of' in proc.stderr, \

@@ -18,9 +18,12 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-from cpn_mm.apis import InputError, config_complexity
+from cpn_mm.apis import config_complexity
 from cpn_mm.apis.complexity import PARTS
-from cpn_mm.apis.inference import flags_of
+from cpn_mm.utils import InputError
+
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/cli_flags.py
+from cli_flags import flags_of  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,14 +8,13 @@ from mmengine.structures import PixelData
 from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.models.backbones.resnet import Bottleneck
 from mmpose.models.heads.base_head import BaseHead
-from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig, OptSampleList,
                                  Predictions)
 from torch import Tensor, nn
 
-from ..utils import check_resize_mode, resize_bilinear, xavier_init_cfg
+from ..utils import check_resize_mode, flip_average, resize_bilinear, xavier_init_cfg
 
 # (pyramid features P2..Pn, GlobalNet heatmaps), as returned by CPNGlobalNet
 CPNFeatures = Tuple[Sequence[Tensor], Sequence[Tensor]]
@@ -218,9 +217,10 @@ class CPNRefineHead(BaseHead):
                 test_cfg: ConfigType = {}) -> Predictions:
         """Predict keypoints; with ``test_cfg.flip_test`` the refined heatmaps of the flipped
         image are flipped back (channels swapped with the dataset's ``flip_indices``, no shift
-        unless ``shift_heatmap=True``) and averaged, as in tf-cpn. The heatmaps are cast to
-        float32 first (a no-op in float32): under autocast (``test_cfg.dtype='bfloat16'``) the
-        flip average and the decoding read float32.
+        unless ``shift_heatmap=True``) and averaged, as in tf-cpn
+        (:func:`cpn_mm.models.utils.flip_average`, which the inference backends share). The
+        heatmaps are cast to float32 first (a no-op in float32): under autocast
+        (``test_cfg.dtype='bfloat16'``) the flip average and the decoding read float32.
 
         Args:
             feats: The neck's output, or ``[feats, feats_flipped]`` for flip test
@@ -239,13 +239,8 @@ class CPNRefineHead(BaseHead):
             if flip_indices is None:
                 raise ValueError('flip test needs `flip_indices` in the data samples\' metainfo')
             _feats, _feats_flip = feats
-            heatmaps = self.forward(_feats).float()
-            heatmaps_flip = flip_heatmaps(
-                self.forward(_feats_flip).float(),
-                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
-                flip_indices=flip_indices,
-                shift_heatmap=test_cfg.get('shift_heatmap', False))
-            batch_heatmaps = (heatmaps + heatmaps_flip) * 0.5
+            batch_heatmaps = flip_average(self.forward(_feats), self.forward(_feats_flip),
+                                          flip_indices, test_cfg)
         else:
             batch_heatmaps = self.forward(feats).float()
 

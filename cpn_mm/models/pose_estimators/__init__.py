@@ -1,4 +1,4 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-from .mixed_precision_topdown import MixedPrecisionTopdownPoseEstimator
+from .mixed_precision_topdown import MixedPrecisionTopdownPoseEstimator, set_inference_dtype
 
-__all__ = ['MixedPrecisionTopdownPoseEstimator']
+__all__ = ['MixedPrecisionTopdownPoseEstimator', 'set_inference_dtype']

@@ -1,13 +1,15 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
 import warnings
+from typing import Union
 
 import torch
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
-from torch import Tensor
+from torch import Tensor, nn
 
-from cpn_mm.utils.precision import autocast, parse_dtype, precision_note
+from cpn_mm.utils.errors import InputError
+from cpn_mm.utils.precision import autocast, dtype_name, parse_dtype, precision_note
 
 
 @MODELS.register_module()
@@ -64,3 +66,18 @@ class MixedPrecisionTopdownPoseEstimator(TopdownPoseEstimator):
             self._noted = True
         with autocast(inputs.device.type, dtype):
             return super().predict(inputs, data_samples)
+
+
+def set_inference_dtype(model: nn.Module, dtype: Union[str, torch.dtype]) -> None:
+    """Set ``model.test_cfg['dtype']``: the precision of every later ``test_step``/``predict``
+    (test tools, demo, ``MMPoseInferencer``).
+
+    Raises:
+        InputError: if ``dtype`` is unknown or the model cannot honour it (not a
+            :class:`MixedPrecisionTopdownPoseEstimator`).
+    """
+    dtype = parse_dtype(dtype, 'dtype')
+    if dtype != torch.float32 and not isinstance(model, MixedPrecisionTopdownPoseEstimator):
+        raise InputError(f'`dtype` {dtype}: the model is a {type(model).__name__}; set the '
+                         "config's model.type='MixedPrecisionTopdownPoseEstimator'")
+    model.test_cfg['dtype'] = dtype_name(dtype)
