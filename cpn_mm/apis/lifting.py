@@ -17,7 +17,8 @@ Stages, each MMPose's where MMPose has it:
 - lifting: for every frame, MMPose's ``extract_pose_sequence`` (the lifter's window of
   ``seq_len`` frames, ``seq_step`` apart, the frame in the middle, or last if ``causal``) and
   ``inference_pose_lifter_model`` (``norm_pose_2d``: boxes moved and scaled to the lifter
-  dataset's mean box, as MMPose's demo and inferencer do by default);
+  dataset's mean box, as MMPose's demo and inferencer do by default; computed in float32 by
+  :func:`normalize_window`);
 - drawing: MMPose's ``Pose3dLocalVisualizer`` (:class:`cpn_mm.visualization.Pose3dAggVisualizer`,
   the same on matplotlib >= 3.10): the frame with the 2D keypoints next to the 3D poses.
 
@@ -265,6 +266,48 @@ def padded_frames(num_frames: int, seq_len: int, causal: bool, seq_step: int = 1
             if left - t // seq_step > 0 or right - (num_frames - 1 - t) // seq_step > 0]
 
 
+def normalize_window(window_2d: List[list], stats_info: Optional[dict]) -> List[list]:
+    """MMPose's ``norm_pose_2d`` of ``inference_pose_lifter_model``, in float32: each person's
+    keypoints moved and scaled from its box (centre, longer side) to the lifter dataset's mean
+    box (``stats_info``: ``bbox_center`` (2,), ``bbox_scale``; without it the mean of the
+    window's boxes, as MMPose). MMPose 1.3.2 computes it in float64 under NumPy 1.x, which the
+    float32 lifter then rejects ("expected scalar type Double").
+
+    Args:
+        window_2d (list[list[PoseDataSample]]): Per frame of the window, one-person samples
+            with ``keypoints`` (1, K, 2) and ``bboxes`` (1, 4) xyxy, pixels
+
+    Returns:
+        list[list[PoseDataSample]]: The same structure with normalised copies (a sample repeated
+        in the window is copied once).
+    """
+    from mmpose.structures import PoseDataSample
+    if stats_info is not None:
+        center = np.asarray(stats_info['bbox_center'], np.float32).reshape(1, 2)
+        scale = np.float32(stats_info['bbox_scale'])
+    else:
+        boxes = np.array([s.pred_instances.bboxes[0] for frame in window_2d for s in frame],
+                         np.float32).reshape(-1, 4)
+        center = ((boxes[:, :2] + boxes[:, 2:]) / 2).mean(0, keepdims=True)
+        scale = (boxes[:, 2:] - boxes[:, :2]).max(1).mean()
+    copies: Dict[int, object] = {}
+
+    def normalized(sample):
+        if id(sample) not in copies:
+            box = np.asarray(sample.pred_instances.bboxes, np.float32)[0]
+            kpts = np.asarray(sample.pred_instances.keypoints, np.float32)
+            copy_ = PoseDataSample(gt_instances=sample.gt_instances.clone())
+            copy_.pred_instances = sample.pred_instances.clone()
+            copy_.pred_instances.keypoints = ((kpts - (box[:2] + box[2:]) / 2)
+                                              / (box[2:] - box[:2]).max() * scale
+                                              + center).astype(np.float32)
+            copy_.track_id = sample.track_id
+            copies[id(sample)] = copy_
+        return copies[id(sample)]
+
+    return [[normalized(sample) for sample in frame] for frame in window_2d]
+
+
 def lift(lifter, frames: Sequence[FramePoses], conversion: Optional[str],
          norm_pose_2d: bool = True) -> List[List[dict]]:
     """3D poses of every person of every frame.
@@ -325,8 +368,10 @@ def lift(lifter, frames: Sequence[FramePoses], conversion: Optional[str],
                 window_2d[j][n] = by_track[idx[j]].get(person.track_id, window_2d[j + 1][n])
             for j in range(centre + 1, len(idx)):
                 window_2d[j][n] = by_track[idx[j]].get(person.track_id, window_2d[j - 1][n])
+        if norm_pose_2d:
+            window_2d = normalize_window(window_2d, lifter.dataset_meta.get('stats_info'))
         out = inference_pose_lifter_model(lifter, window_2d, with_track_id=False,
-                                          image_size=frame.size, norm_pose_2d=norm_pose_2d)
+                                          image_size=frame.size, norm_pose_2d=False)
         persons = []
         for sample_2d, sample_3d in zip(inputs[t], out):
             pred = sample_3d.pred_instances
