@@ -12,6 +12,7 @@ from .models import *  # noqa: F401,F403
 from .runtime import *  # noqa: F401,F403  (registers the inference backends)
 from .utils import allow_mmengine_checkpoints
 from .version import __version__
+from .visualization import *  # noqa: F401,F403
 
 allow_mmengine_checkpoints()
 
