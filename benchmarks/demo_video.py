@@ -1,8 +1,10 @@
 # Copyright (c) cpn_mm authors. All rights reserved.
-"""``tools/demo.py`` end to end on a video: frames/s, and detector against pose time.
+"""``tools/demo.py`` and ``tools/demo_3d.py`` end to end on a video: frames/s, and detector,
+pose, lifting and drawing time per frame, side by side.
 
     python benchmarks/demo_video.py [--config configs/cpn_r50_coco_256x192.py] [--frames 8]
-        [--threads 2] [--backends pytorch openvino-int8 ...]
+        [--threads 2] [--backends pytorch openvino-int8 ...] [--modes 2d 3d]
+        [--lifter <an MMPose PoseLifter config>]
 
 The video: the four images of data/coco_sample letterboxed to 640x480, ``--frames`` frames
 each (mp4v). Two runs of :func:`cpn_mm.apis.run_demo` per pose backend:
@@ -14,6 +16,11 @@ each (mp4v). Two runs of :func:`cpn_mm.apis.run_demo` per pose backend:
   with the letterbox): this run times CPN on the real number of persons per frame.
 
 The pose model is the config's (random weights unless ``--checkpoint``: the speed is the same).
+Mode ``2d`` is :func:`cpn_mm.apis.run_demo` (2D keypoints drawn with MMPose's
+``PoseLocalVisualizer``), mode ``3d`` :func:`cpn_mm.apis.run_demo_3d` (the same boxes and 2D
+path, then track ids, Human3.6M joints, the lifter (``--lifter``, default MMPose's 243-frame
+VideoPose3D ``cpn-ft`` config, random weights) and the 3D drawing); frames/s count everything
+after the models are built, drawing and writing included.
 ``openvino-int8`` and ``onnxruntime-int8`` quantize it first on the sample's crops.
 """
 import argparse
@@ -73,15 +80,24 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--backends', nargs='+', choices=list(BACKENDS),
                         default=['pytorch', 'openvino', 'openvino-int8'])
+    parser.add_argument('--modes', nargs='+', choices=['2d', '3d'], default=['2d', '3d'])
+    parser.add_argument('--lifter', default=None,
+                        help='an MMPose PoseLifter config (default: MMPose\'s '
+                        'video-pose-lift 243-frame cpn-ft config)')
     args = parser.parse_args(argv)
     import cv2
     import mmdet
+    import mmpose
     import torch
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
-    from cpn_mm.apis import calibration_crops, export_onnx, init_model, quantize_onnx, run_demo
+    from cpn_mm.apis import (calibration_crops, export_onnx, init_model, quantize_onnx, run_demo,
+                             run_demo_3d)
+    lifter = args.lifter or osp.join(
+        osp.dirname(mmpose.__file__), '.mim', 'configs', 'body_3d_keypoint', 'video_pose_lift',
+        'h36m', 'video-pose-lift_tcn-243frm-supv-cpn-ft_8xb128-200e_h36m.py')
     det_cfg = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'rtmdet',
                        'rtmdet_tiny_8xb32-300e_coco.py')
     rows = []
@@ -98,23 +114,36 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                     int8 = quantize_onnx(fp32, osp.join(tmp, 'int8.onnx'), calibration_crops(
                         model, osp.join(SAMPLE, 'test_coco.json')))['out']
                 onnx = int8
-            for source in ('detector', 'boxes'):
+            for mode, source in [(m, s) for m in args.modes for s in ('detector', 'boxes')]:
                 kwargs = dict(det_config=det_cfg) if source == 'detector' else \
                     dict(bboxes=box_json)
-                out = run_demo(args.config, args.checkpoint, video, out_dir=osp.join(
-                    tmp, name, source), backend=backend, precision=precision, onnx=onnx,
-                    **kwargs)
-                t = out['timing']
-                rows.append(dict(backend=name, runtime=out['runtime'], source=source,
-                                 frames=t['frames'], persons=t['persons'] / t['frames'],
-                                 fps=t['fps'], detector_ms=1e3 * t['detector_s'] / t['frames'],
-                                 pose_ms=1e3 * t['pose_s'] / t['frames']))
+                kwargs.update(out_dir=osp.join(tmp, name, mode, source), backend=backend,
+                              precision=precision, onnx=onnx)
+                if mode == '2d':
+                    t = run_demo(args.config, args.checkpoint, video, **kwargs)['timing']
+                    lift_s, draw_s = 0., t['total_s'] - t['detector_s'] - t['pose_s']
+                else:
+                    out = run_demo_3d(args.config, args.checkpoint, lifter, video, **kwargs)
+                    t = dict(out['timing'], frames=out['frames'], persons=out['persons'])
+                    t['fps'] = t['frames'] / t['total_s']
+                    lift_s, draw_s = t['lift_s'], t['total_s'] - t['detector_s'] - \
+                        t['pose_s'] - t['lift_s']
+                runtime = out['runtime'] if mode == '3d' else name
+                n = t['frames']
+                rows.append(dict(mode=mode, backend=name, runtime=runtime, source=source,
+                                 frames=n, persons=t['persons'] / n, fps=t['fps'],
+                                 detector_ms=1e3 * t['detector_s'] / n,
+                                 pose_ms=1e3 * t['pose_s'] / n, lift_ms=1e3 * lift_s / n,
+                                 other_ms=1e3 * draw_s / n))
                 print(json.dumps(rows[-1]), flush=True)
-    print('\n| pose backend | boxes from | frames | persons / frame | frames/s | detector '
-          '(ms / frame) | pose (ms / frame) |\n|---|---|---:|---:|---:|---:|---:|')
+    print('\n| demo | pose backend | boxes from | frames | persons / frame | frames/s | detector '
+          '| pose | lifting | drawing, tracking, writing |\n'
+          '|---|---|---|---:|---:|---:|---:|---:|---:|---:|')
     for r in rows:
-        print(f'| {r["runtime"]} | {r["source"]} | {r["frames"]} | {r["persons"]:.1f} | '
-              f'{r["fps"]:.2f} | {r["detector_ms"]:.0f} | {r["pose_ms"]:.0f} |')
+        print(f'| {r["mode"]} | {r["backend"]} | {r["source"]} | {r["frames"]} | '
+              f'{r["persons"]:.1f} | {r["fps"]:.2f} | {r["detector_ms"]:.0f} | '
+              f'{r["pose_ms"]:.0f} | {r["lift_ms"]:.0f} | {r["other_ms"]:.0f} |')
+    print('(times in ms per frame)')
     return rows
 
 

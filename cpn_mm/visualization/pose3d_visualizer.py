@@ -4,8 +4,10 @@
 MMPose 1.3.2 reads the drawn 3D figure with ``FigureCanvasAgg.tostring_rgb``, which matplotlib
 3.10 removed (both of cpn_mm's stacks have matplotlib 3.11): every 3D drawing raises
 ``AttributeError``. :class:`Pose3dAggVisualizer` is MMPose's visualizer with its
-``_draw_3d_data_samples`` copied from MMPose 1.3.2 (Apache-2.0) and one line changed: the
-figure's RGBA buffer (``buffer_rgba``, matplotlib >= 3.1) read as RGB. Everything else
+``_draw_3d_data_samples`` copied from MMPose 1.3.2 (Apache-2.0) and its last lines changed:
+the figure's RGBA buffer (``buffer_rgba``, matplotlib >= 3.1) read as RGB in the figure's own
+shape (MMPose's reshape multiplies the width by the number of persons twice, so a frame with
+more than one person fails there on any matplotlib). Everything else
 (the 2D panel, ``add_datasample``, colours, the skeleton) is MMPose's. Use it by name,
 ``visualizer = dict(type='Pose3dAggVisualizer', ...)``, where a lifter config names
 ``Pose3dLocalVisualizer``.
@@ -241,17 +243,13 @@ class Pose3dAggVisualizer(Pose3dLocalVisualizer):
         fig.tight_layout()
         fig.canvas.draw()
 
-        # the one change: RGBA buffer -> RGB bytes (matplotlib 3.10 removed tostring_rgb)
-        pred_img_data = np.frombuffer(
-            np.asarray(fig.canvas.buffer_rgba())[..., :3].tobytes(), dtype=np.uint8)
+        # changed: the RGBA buffer read as RGB (matplotlib 3.10 removed tostring_rgb), in the
+        # figure's own shape (MMPose multiplies the figure's width, already num_instances
+        # panels wide, by num_instances again: more than one person fails to reshape)
+        pred_img_data = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
 
         if not pred_img_data.any():
             pred_img_data = np.full((vis_height, vis_width, 3), 255)
-        else:
-            width, height = fig.get_size_inches() * fig.get_dpi()
-            pred_img_data = pred_img_data.reshape(
-                int(height),
-                int(width) * num_instances, 3)
 
         plt.close(fig)
 
