@@ -56,21 +56,32 @@ val_pipeline = [
     dict(type='PackPoseInputs')
 ]
 
+# The repetition (RepeatDataset) sits in MMPose's CombinedDataset, as in MMPose's aic-coco
+# configs, because the wrapper states the keypoint layout (metainfo): MMPose's
+# dataset_meta_from_config (init_model and MMPoseInferencer without a checkpoint) reads it from
+# train_dataloader.dataset, and a bare RepeatDataset has none. One sub-dataset, no resampling:
+# sample i is RepeatDataset's sample i, through the same pipeline.
 train_dataloader = dict(
     batch_size=12,
     num_workers=1,
     persistent_workers=True,
     dataset=dict(
         _delete_=True,
-        type='RepeatDataset',
-        times=10,
-        dataset=dict(
-            type='CPNCocoDataset',
-            data_root=data_root,
-            data_mode='topdown',
-            ann_file='test_coco.json',
-            data_prefix=dict(img=''),
-            pipeline=train_pipeline)))
+        type='CombinedDataset',
+        metainfo=dict(from_file='configs/_base_/datasets/coco.py'),
+        datasets=[
+            dict(
+                type='RepeatDataset',
+                times=10,
+                dataset=dict(
+                    type='CPNCocoDataset',
+                    data_root=data_root,
+                    data_mode='topdown',
+                    ann_file='test_coco.json',
+                    data_prefix=dict(img=''),
+                    pipeline=[]))
+        ],
+        pipeline=train_pipeline))
 # validation: ground-truth boxes
 val_dataloader = dict(
     batch_size=16,

@@ -40,7 +40,10 @@ def mmengine_checkpoint_globals() -> List[object]:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # NumPy 1
         from numpy.core.multiarray import _reconstruct, scalar
-    allowed = [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar,
+    # bytes: an empty array's data pickles as ``bytes()`` (e.g. the empty ``sigmas`` of MMPose's
+    # Human3.6M metainfo, in the dataset_meta of a Human3.6M checkpoint); it builds a bytes
+    # object and nothing else
+    allowed = [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar, bytes,
                (history_buffer_getattr, 'builtins.getattr')]
     # dtype classes (NumPy >= 1.25: np.dtypes.Float32DType, ...) of every numeric/bool/str type
     dtypes = getattr(np, 'dtypes', None)

@@ -23,7 +23,7 @@ PY = sys.executable
 BIN = osp.dirname(PY)
 
 # one iteration per epoch, no worker processes
-TRAIN_FAST = ['train_dataloader.dataset.times=1', 'train_dataloader.num_workers=0',
+TRAIN_FAST = ['train_dataloader.dataset.datasets.0.times=1', 'train_dataloader.num_workers=0',
               'train_dataloader.persistent_workers=False']
 EVAL_FAST = ['val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
              'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
@@ -42,7 +42,7 @@ def sample_cfg(work_dir: str, epochs: int, **overrides):
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False
-    cfg.train_dataloader.dataset.times = 1  # one iteration per epoch
+    cfg.train_dataloader.dataset.datasets[0].times = 1  # one iteration per epoch
     cfg.merge_from_dict(overrides)
     return cfg
 

@@ -28,7 +28,7 @@ def test_amp_flag_trains_in_bfloat16_through_train_tool(tmp_path):
     tool_main('train.py', SAMPLE_CONFIG, '--amp', '--work-dir', work_dir, '--no-validate',
               '--cfg-options', 'train_cfg.max_epochs=2', 'default_hooks.checkpoint.save_best=None',
               'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
-              'train_dataloader.dataset.times=1', 'train_dataloader.num_workers=0',
+              'train_dataloader.dataset.datasets.0.times=1', 'train_dataloader.num_workers=0',
               'train_dataloader.persistent_workers=False', 'experiment_name=amp_run')
     (log_file, ) = glob.glob(osp.join(work_dir, '*', '*.log'))
     with open(log_file) as f:

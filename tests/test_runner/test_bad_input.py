@@ -15,7 +15,7 @@ def train(cfg):
 
 def test_missing_annotation_file(tmp_path):
     cfg = sample_cfg(str(tmp_path), 1)
-    cfg.train_dataloader.dataset.dataset.ann_file = 'no_such_annotations.json'
+    cfg.train_dataloader.dataset.datasets[0].dataset.ann_file = 'no_such_annotations.json'
     with pytest.raises(AssertionError, match='no_such_annotations.json'):
         train(cfg)
 
@@ -27,7 +27,7 @@ def test_missing_image(tmp_path):
         img['file_name'] = 'missing_' + img['file_name']
     (tmp_path / 'ann.json').write_text(json.dumps(ann))
     cfg = sample_cfg(str(tmp_path), 1)
-    cfg.train_dataloader.dataset.dataset.ann_file = str(tmp_path / 'ann.json')
+    cfg.train_dataloader.dataset.datasets[0].dataset.ann_file = str(tmp_path / 'ann.json')
     with pytest.raises(FileNotFoundError, match=r'missing_000000\d+\.jpg'):
         train(cfg)
 

@@ -32,7 +32,7 @@ SOURCES = ('setup.py', 'README.md', 'requirements', 'cpn_mm', 'configs', 'tools'
 # one iteration on 2 of the sample's persons
 TRAIN = ['--no-validate', '--cfg-options', 'train_cfg.max_epochs=1',
          'default_hooks.checkpoint.save_best=None', 'default_hooks.checkpoint.interval=1',
-         'train_dataloader.dataset.dataset.indices=2', *TRAIN_FAST]
+         'train_dataloader.dataset.datasets.0.dataset.indices=2', *TRAIN_FAST]
 # the 12 persons' ground-truth boxes in one batch, no flip test
 TEST = ['--cfg-options', 'test_dataloader.dataset.bbox_file=None', 'model.test_cfg.flip_test=False',
         *EVAL_FAST]

@@ -3,8 +3,9 @@
 import os.path as osp
 
 import numpy as np
+import pytest
 
-from ..helpers import (SAMPLE, SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint,
+from ..helpers import (REPO, SAMPLE, SAMPLE_IMAGES, forbid_network, person_rtmdet_checkpoint,
                        rtmdet_tiny_config)
 
 
@@ -86,3 +87,21 @@ def test_inferencer_bfloat16_from_config(sample_checkpoint, tmp_path):
     assert seen and set(seen) == {torch.bfloat16}  # the backbone ran in bfloat16
     person = result['predictions'][0][0]
     assert np.isfinite(np.array(person['keypoints'])).all() and len(person['keypoints']) == 17
+
+
+@pytest.mark.parametrize('config, layout', [('cpn_r18_coco-sample_192x144.py', 'coco'),
+                                            ('cpn_r18_h36m-sample_192x144.py', 'h36m')])
+def test_inferencer_without_weights_has_the_configs_layout(config, layout):
+    """MMPoseInferencer(pose2d=<sample config>) without weights (random model, as MMPose
+    warns) reads the keypoint layout from the config's training dataset, a CombinedDataset
+    with metainfo, and predicts and draws with it."""
+    from mmpose.apis import MMPoseInferencer
+    inferencer = MMPoseInferencer(pose2d=osp.join(REPO, 'configs', config),
+                                  det_model='whole_image', device='cpu')
+    model = inferencer.inferencer.model
+    assert model.dataset_meta['dataset_name'] == layout
+    assert model.dataset_meta['num_keypoints'] == 17
+    result = next(inferencer(osp.join(SAMPLE, SAMPLE_IMAGES[0]), return_vis=True))
+    (person, ) = result['predictions'][0]
+    assert np.array(person['keypoints']).shape == (17, 2)
+    assert result['visualization'][0].shape[2] == 3

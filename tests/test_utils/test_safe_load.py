@@ -62,6 +62,19 @@ def test_message_hub_contents_load(tmp_path):
     _check_loaded(torch.load(_message_hub_checkpoint(tmp_path), weights_only=True))
 
 
+@NEEDS_ALLOW_LIST
+def test_dataset_meta_with_an_empty_array_loads(tmp_path):
+    """An empty NumPy array pickles its data as ``bytes()``: MMPose's Human3.6M metainfo has
+    ``sigmas = []``, saved in a Human3.6M checkpoint's dataset_meta."""
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    meta = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/h36m.py'))
+    assert meta['sigmas'].size == 0
+    loaded = torch.load(save(dict(meta=dict(dataset_meta=meta)), tmp_path / 'h36m.pth'),
+                        weights_only=True)
+    assert loaded['meta']['dataset_meta']['sigmas'].shape == (0, )
+    assert loaded['meta']['dataset_meta']['dataset_name'] == 'h36m'
+
+
 @pytest.mark.skipif(HAS_ALLOW_LIST, reason=f'torch {torch.__version__} has the allow-list: '
                     'test_message_hub_contents_load covers it')
 def test_message_hub_contents_without_allow_list(tmp_path):
