@@ -30,7 +30,8 @@ def test_public_api_is_what_a_user_calls():
         'init_model', 'set_inference_dtype', 'prepare_crops', 'sample_crops', 'export_onnx',
         'verify_onnx', 'OnnxRuntimeBackend', 'OpenVINOBackend', 'calibration_crops',
         'quantize_onnx', 'compile_model', 'build_runtime', 'complexity', 'config_complexity',
-        'run_demo', 'InputError'])
+        'run_demo', 'InputError', 'run_demo_3d', 'init_lifter', 'keypoint_conversion', 'lift',
+        'export_2d_for_lifting', 'PoseTracker'])
     assert all(hasattr(cpn_mm.apis, name) for name in cpn_mm.apis.__all__)
 
 
