@@ -54,7 +54,7 @@ from cpn_mm.runtime import BACKENDS
 from cpn_mm.utils import InputError, keep_freed_memory
 
 sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/cli_flags.py
-from cli_flags import flags_of  # noqa: E402
+from cli_flags import add_box_flags, add_runtime_flags, check_box_flags, flags_of  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,47 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('checkpoint', help='CPN checkpoint file (.pth)')
     parser.add_argument(
         '--input', required=True, help='an image, a folder of images or a video file')
-    boxes = parser.add_mutually_exclusive_group()
-    boxes.add_argument('--det-config', help='MMDetection config of the person detector')
-    boxes.add_argument(
-        '--bboxes',
-        help='COCO-style box JSON: [{"image_id" | "file_name", "bbox": [x, y, w, h], "score", '
-        '"category_id"}, ...]; boxes are clipped to the image, boxes without area after '
-        'clipping are dropped')
-    parser.add_argument(
-        '--det-checkpoint',
-        default=None,
-        help='checkpoint of the detector (with --det-config); random weights if omitted')
-    parser.add_argument(
-        '--det-cat-id', type=int, default=0, help='detector class id of persons (COCO: 0)')
-    parser.add_argument(
-        '--bbox-thr', type=float, default=0.3, help='minimum box score (detector or --bboxes)')
-    parser.add_argument(
-        '--nms-thr', type=float, default=0.3, help='IoU threshold of the detector boxes\' NMS')
+    add_box_flags(parser)
     parser.add_argument('--out-dir', default='work_dirs/demo', help='output folder')
     parser.add_argument(
         '--pred-out', default=None, help='results JSON (default <out-dir>/predictions.json)')
-    parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
-    parser.add_argument(
-        '--dtype', default=None, choices=['float32', 'bfloat16', 'fp32', 'bf16'],
-        help='precision of the pose model (pytorch backend; default: the config\'s '
-        'test_cfg.dtype). bfloat16: autocast, heatmaps decoded in float32')
-    parser.add_argument(
-        '--backend', default='auto', choices=list(BACKENDS),
-        help='what computes the heatmaps: PyTorch, ONNX Runtime or OpenVINO (CPU); auto: '
-        'OpenVINO on the CPU where it is installed, else PyTorch (docs/inference.md)')
-    parser.add_argument(
-        '--precision', default=None, choices=['f32', 'bf16', 'int8', 'default'],
-        help='precision of the backend: f32, bf16 (PyTorch autocast, OpenVINO), int8 (a '
-        'quantized --onnx from tools/quantize.py), default (OpenVINO\'s own choice); '
-        'default: the backend\'s best (bf16 where the CPU has it, int8 for a quantized file)')
-    parser.add_argument(
-        '--onnx', default=None,
-        help='ONNX file of this config (tools/export_onnx.py, or int8 from tools/quantize.py) '
-        'for --backend onnxruntime/openvino; default: export to <out-dir>/<config name>.onnx')
-    parser.add_argument(
-        '--compile', action='store_true',
-        help='torch.compile the PyTorch model (compilation time counts in the timing)')
+    add_runtime_flags(parser, BACKENDS)
     parser.add_argument(
         '--kpt-thr', type=float, default=0.3, help='draw keypoints with a score above this')
     parser.add_argument('--radius', type=int, default=3, help='keypoint radius (pixels)')
@@ -116,8 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.det_checkpoint is not None and args.det_config is None:
-        parser.error('--det-checkpoint needs --det-config')
+    check_box_flags(parser, args)
     return args  # which backend takes which precision and file: the library's one rule
 
 

@@ -26,7 +26,8 @@ from cpn_mm.runtime import BACKENDS
 from cpn_mm.utils import InputError, keep_freed_memory
 
 sys.path.append(osp.dirname(osp.abspath(__file__)))  # tools/cli_flags.py
-from cli_flags import flags_of  # noqa: E402
+from cli_flags import (add_box_flags, add_runtime_flags, add_tracking_flags,  # noqa: E402
+                       check_box_flags, flags_of)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,36 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--formats', nargs='+', default=list(EXPORT_FORMATS),
                         choices=list(EXPORT_FORMATS), help='files to write')
     parser.add_argument('--out-dir', default='work_dirs/export_2d', help='output folder')
-    boxes = parser.add_mutually_exclusive_group()
-    boxes.add_argument('--det-config', help='MMDetection config of the person detector')
-    boxes.add_argument('--bboxes', help='COCO-style box JSON (as tools/demo.py)')
-    parser.add_argument('--det-checkpoint', default=None,
-                        help='checkpoint of the detector (with --det-config)')
-    parser.add_argument('--det-cat-id', type=int, default=0, help='detector class of persons')
-    parser.add_argument('--bbox-thr', type=float, default=0.3, help='minimum box score')
-    parser.add_argument('--nms-thr', type=float, default=0.3, help='NMS IoU of detector boxes')
-    parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
-    parser.add_argument('--dtype', default=None, choices=['float32', 'bfloat16', 'fp32', 'bf16'],
-                        help='precision of the PyTorch model (as tools/demo.py)')
-    parser.add_argument('--backend', default='auto', choices=list(BACKENDS),
-                        help='what computes CPN\'s heatmaps (as tools/demo.py)')
-    parser.add_argument('--precision', default=None,
-                        choices=['f32', 'bf16', 'int8', 'default'],
-                        help='precision of the backend (as tools/demo.py)')
-    parser.add_argument('--onnx', default=None, help='ONNX file of the config (as tools/demo.py)')
-    parser.add_argument('--compile', action='store_true', help='torch.compile the CPN model')
-    parser.add_argument('--use-oks-tracking', action='store_true',
-                        help='track persons by keypoint similarity instead of box IoU')
-    parser.add_argument('--tracking-thr', type=float, default=0.3,
-                        help='minimum IoU/OKS to keep a track id')
+    add_box_flags(parser)
+    add_runtime_flags(parser, BACKENDS)
+    add_tracking_flags(parser)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.det_checkpoint is not None and args.det_config is None:
-        parser.error('--det-checkpoint needs --det-config')
+    check_box_flags(parser, args)
     keep_freed_memory()  # process-wide, as tools/demo.py
     try:
         index = export_2d_for_lifting(**vars(args))
