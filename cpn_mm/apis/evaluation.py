@@ -7,10 +7,16 @@ config's model (:func:`cpn_mm.runtime.runtime_config`): the same crops, flip tes
 decoding, so AP differences are the path's own.
 """
 import copy
+import itertools
 import os.path as osp
 from typing import Dict, Optional
 
 import numpy as np
+
+# MMEngine names a runner's logger, message hub and visualizer ``<experiment>_<timestamp>``
+# (seconds) and reuses an instance of the same name: two runners of one config started in the
+# same second would share the first one's log file and metrics. Each evaluation gets its own.
+_RUNS = itertools.count()
 
 
 def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
@@ -42,6 +48,8 @@ def evaluate(config, checkpoint: str, work_dir: str, gt_boxes: bool = True,
     from cpn_mm.runtime import runtime_config
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     cfg.work_dir = work_dir
+    stem = osp.splitext(osp.basename(cfg.filename))[0] if cfg.filename else 'evaluate'
+    cfg.experiment_name = f'{stem}_evaluate{next(_RUNS)}'
     cfg.load_from = checkpoint
     cfg.launcher = 'none'
     cfg.test_dataloader.num_workers = 0
