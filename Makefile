@@ -14,20 +14,9 @@ setup:
 demo: setup
 	$(PY) tools/run_sample.py
 
-# The test suite (what CI runs), in two pytest processes: the converter tests (tests/test_converters,
-# which load TensorFlow to write and read tf-cpn's checkpoints) in their own. With TensorFlow loaded,
-# the one process that went on to run OpenVINO, ONNX Runtime and MMPoseInferencer died of SIGSEGV on
-# the torch 2.1 stack (in malloc, or freeing a tensor, in tests/test_tools/test_inferencer.py: in CI
-# and in 4 of 4 local runs; in none without the converter tests). Exit status 5 is "no test
-# selected" (PYTEST_ARGS may select tests of one process only).
-PYTEST := $(PY) -m pytest -q -rs -p no:cacheprovider
+# The test suite (what CI runs).
 test: setup
-	@ok() { s=$$?; [ $$s -eq 0 ] || [ $$s -eq 5 ] || status=$$s; }; status=0; \
-	echo "$(PYTEST) tests --ignore=tests/test_converters --durations=25 $(PYTEST_ARGS)"; \
-	$(PYTEST) tests --ignore=tests/test_converters --durations=25 $(PYTEST_ARGS); ok; \
-	echo "$(PYTEST) tests/test_converters --durations=5 $(PYTEST_ARGS)"; \
-	$(PYTEST) tests/test_converters --durations=5 $(PYTEST_ARGS); ok; \
-	exit $$status
+	$(PY) -m pytest tests -q -rs -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 # Style: pycodestyle/pyflakes (ruff.toml) and MMPose's import order (.isort.cfg); CI runs it.
 lint: setup

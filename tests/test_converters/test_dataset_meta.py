@@ -60,6 +60,15 @@ def test_converted_checkpoint_carries_what_training_on_coco_saves(source, reques
     assert same(saved, layout(sample_training_metainfo()))
 
 
+def test_trained_checkpoint_carries_it_too(sample_checkpoint, tf_cpn_converted):
+    """MMEngine's runner saves the training dataset's metainfo, here the ``CombinedDataset``'s
+    (COCO's layout, no annotation categories): exactly the converted checkpoints'."""
+    _, checkpoint = sample_checkpoint
+    trained = dataset_meta(checkpoint)
+    assert same(trained, sample_training_metainfo())
+    assert same(trained, dataset_meta(tf_cpn_converted[0]))
+
+
 @pytest.mark.parametrize('source', list(CONVERTED))
 def test_init_model_takes_dataset_meta_from_the_checkpoint(source, request, tmp_path):
     from mmpose.apis import init_model

@@ -2,7 +2,9 @@
 """Every command of docs/inference.md, run as written from the repository root. The first
 command of each tool runs as its command line (bash, a fresh interpreter: the tool's one
 command-line run in the suite); the tool's later commands run the same arguments in this
-process (``script_main``: no interpreter start), as do the Python blocks (``exec``). The only
+process (``script_main``: no interpreter start), as do the Python blocks (``exec``), except the
+commands that run OpenVINO or ONNX Runtime on an ONNX file or quantize one (``OWN_PROCESS``),
+which always run as command lines. The only
 substitutions: this Python for ``.venv/bin/python``, the session's sample checkpoint for
 ``work_dirs/coco_sample/epoch_15.pth`` and a temporary folder for the other ``work_dirs/``
 outputs."""
@@ -22,6 +24,12 @@ from ..helpers import REPO, script_main
 DOC = osp.join(REPO, 'docs', 'inference.md')
 CHECKPOINT = 'work_dirs/coco_sample/epoch_15.pth'
 RAN_AS_COMMAND_LINE = set()  # the tools whose command line has run
+# Run in this process, the OpenVINO/int8 block (OpenVINO demo, tools/quantize.py, int8 demo and
+# test) left the heap of the test process corrupted: on the torch 2.1 stack the suite died of
+# SIGSEGV a few tests later (in glibc's malloc, or freeing a tensor) in CI and in 4 of 4 local
+# runs, and passed with that block left out; the pinned stack died likewise once. The cause is
+# not found (docs/inference.md does not say that these paths may share a process with others).
+OWN_PROCESS = ('--backend', '--onnx', 'tools/quantize.py')
 
 
 def blocks(language):
@@ -56,7 +64,7 @@ def run_command(line, env):
         return
     argv = [os.path.expandvars(a) if a.startswith('$') else a for a in shlex.split(line)]
     tool = argv[1] if len(argv) > 1 and argv[0] == sys.executable else None
-    if tool is None or tool not in RAN_AS_COMMAND_LINE:
+    if tool is None or tool not in RAN_AS_COMMAND_LINE or any(a in argv for a in OWN_PROCESS):
         proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', line], cwd=REPO,
                               capture_output=True, text=True, timeout=600, env=env)
         assert proc.returncode == 0, f'{line}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}'
