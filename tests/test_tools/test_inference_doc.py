@@ -27,8 +27,8 @@ RAN_AS_COMMAND_LINE = set()  # the tools whose command line has run
 # Run in this process, the OpenVINO/int8 block (OpenVINO demo, tools/quantize.py, int8 demo and
 # test) left the heap of the test process corrupted: on the torch 2.1 stack the suite died of
 # SIGSEGV a few tests later (in glibc's malloc, or freeing a tensor) in CI and in 4 of 4 local
-# runs, and passed with that block left out; the pinned stack died likewise once. The cause is
-# not found (docs/inference.md does not say that these paths may share a process with others).
+# runs, and passed with that block left out; the pinned stack died likewise once. Which library
+# corrupts the heap (OpenVINO or ONNX Runtime's quantizer) is not found yet.
 OWN_PROCESS = ('--backend', '--onnx', 'tools/quantize.py')
 
 
